@@ -1,0 +1,59 @@
+# GNU make. Needs only python3 (with venv) and make on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Command run in the background by `make demo` before the web server, e.g.
+# DEMO_WORKER="python manage.py db_worker". Empty means no worker.
+DEMO_WORKER ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install test lint typecheck pytest demo demo-setup docs clean
+
+help:
+	@echo "make demo   install, migrate, load sample data, run http://$(HOST):$(PORT)/"
+	@echo "make test   lint, type-check and run the tests with the coverage gate"
+	@echo "make docs   build the HTML docs into docs/_build/html (warnings are errors)"
+	@echo "make clean  remove build artefacts and caches (keeps $(VENV))"
+
+$(VENV):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+install: | $(VENV)
+	$(PIP) install --quiet -e . -r requirements/test.txt
+
+test: install
+	$(MAKE) --no-print-directory lint typecheck pytest
+
+lint: | $(VENV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: | $(VENV)
+	$(BIN)/mypy
+
+pytest: | $(VENV)
+	$(BIN)/python -m pytest --cov --cov-report=term-missing
+
+demo-setup: | $(VENV)
+	$(PIP) install --quiet -e ".[toolbar,tasks]" -r example_project/requirements.txt
+	cd example_project && ../$(BIN)/python manage.py migrate --noinput
+	cd example_project && ../$(BIN)/python manage.py load_sample_data
+
+demo: demo-setup
+	cd example_project && \
+	PATH="$(CURDIR)/$(BIN):$$PATH" && export PATH && \
+	$(if $(strip $(DEMO_WORKER)),{ $(DEMO_WORKER) & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; } &&) \
+	python manage.py runserver $(HOST):$(PORT)
+
+docs: | $(VENV)
+	$(PIP) install --quiet -e . -r requirements/docs.txt
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+clean:
+	rm -rf build dist *.egg-info .tox .coverage .coverage.* htmlcov \
+		.mypy_cache .pytest_cache .ruff_cache docs/_build
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
