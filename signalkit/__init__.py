@@ -1,0 +1,10 @@
+"""Declared, discoverable, observable and testable Django signals."""
+
+from __future__ import annotations
+
+from signalkit.exceptions import SignalArgumentError
+from signalkit.registry import registry
+from signalkit.signals import Signal, receiver
+
+__all__ = ["Signal", "SignalArgumentError", "receiver", "registry"]
+__version__ = "0.1.0"

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SignalkitConfig(AppConfig):
+    name = "signalkit"
+    verbose_name = "signalkit"
+
+    def ready(self) -> None:
+        from signalkit import checks  # noqa: F401  (registers the checks)
+        from signalkit.builtins import register_builtin_signals
+        from signalkit.discovery import autodiscover
+
+        register_builtin_signals()
+        autodiscover()

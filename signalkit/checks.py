@@ -1,0 +1,87 @@
+"""System checks: ``signalkit.E001``, ``signalkit.W001`` and friends.
+
+Each id is documented in ``docs/checks.rst``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+
+from signalkit.conf import conf
+from signalkit.receivers import accepts_kwargs, callable_name
+from signalkit.registry import RegistryEntry, registry
+
+# Setting name (as a conf attribute) -> check id.
+SETTING_CHECKS = {
+    "VALIDATE_ARGS": "signalkit.E001",
+    "AUTODISCOVER_MODULES": "signalkit.E002",
+    "RECORD_MAX_SENDS": "signalkit.E003",
+    "SUMMARY_MAX_LENGTH": "signalkit.E004",
+    "SENSITIVE_ARGS": "signalkit.E005",
+}
+
+
+@register(Tags.compatibility)
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for attribute, check_id in SETTING_CHECKS.items():
+        try:
+            getattr(conf, attribute)
+        except ImproperlyConfigured as error:
+            errors.append(Error(str(error), id=check_id))
+    return errors
+
+
+def _signature_problem(receiver: Callable[..., Any], entry: RegistryEntry) -> str | None:
+    if accepts_kwargs(receiver) is False:
+        return "it does not accept **kwargs"
+    try:
+        signature = inspect.signature(receiver)
+    except (TypeError, ValueError):
+        return None  # Builtins and some C callables have no signature.
+    names = {name: None for name in entry.args}
+    for attempt in (names, {**names, **dict.fromkeys(entry.optional_args)}):
+        try:
+            signature.bind(sender=None, signal=None, **attempt)
+        except TypeError as error:
+            return str(error)
+    return None
+
+
+@register(Tags.signals)
+def check_receiver_signatures(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Warn about receivers that cannot take their signal's declared arguments."""
+    warnings: list[CheckMessage] = []
+    for entry in registry:
+        if not entry.declared:
+            continue
+        for info in entry.receivers():
+            if info.receiver is None:
+                continue
+            problem = _signature_problem(info.receiver, entry)
+            if problem is None:
+                continue
+            declared = ", ".join(entry.all_args) or "no arguments"
+            warnings.append(
+                Warning(
+                    f"Receiver {callable_name(info.receiver)} connected to "
+                    f"{entry.name} cannot be called with the signal's "
+                    f"arguments: {problem}.",
+                    hint=f"{entry.name} sends sender, signal and {declared}; "
+                    f"receivers should be declared as "
+                    f"def receiver(sender, <arguments you use>, **kwargs).",
+                    obj=info.receiver,
+                    id="signalkit.W001",
+                )
+            )
+    return warnings

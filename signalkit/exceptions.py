@@ -1,0 +1,29 @@
+"""One exception class per kind of mistake, each naming what is at fault."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class SignalArgumentError(TypeError):
+    """A send's keyword arguments do not match the signal's declared arguments."""
+
+
+class SignalDeclarationError(TypeError):
+    """A signal was declared with arguments, names or docs of the wrong shape."""
+
+
+class SignalNameError(ImproperlyConfigured):
+    """A signal's dotted name cannot be worked out; pass ``name=``."""
+
+
+class DuplicateSignalError(ImproperlyConfigured):
+    """Two different signals claim the same dotted name."""
+
+
+class UnknownSignalError(LookupError):
+    """No signal is registered under the given dotted name."""
+
+    def __str__(self) -> str:
+        # KeyError-style repr quoting would hide the message's own quotes.
+        return str(self.args[0]) if self.args else ""
