@@ -85,7 +85,7 @@ CACHES = {
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, Any]] = []
 
-LOGIN_URL = "login"
+LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "blog:home"
 LOGOUT_REDIRECT_URL = "blog:home"
 
