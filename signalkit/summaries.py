@@ -1,0 +1,151 @@
+"""Short, safe text for values seen by a recording.
+
+A summary never runs SQL, never evaluates a QuerySet or a lazy object and
+never calls a model's (or any unknown object's) ``__str__``/``__repr__``: a
+model instance reads ``<blog.Post pk=5>``. Only types whose ``repr`` is known
+to be harmless are shown with it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import pathlib
+import uuid
+from collections.abc import Mapping, Sequence, Set
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.utils.functional import LazyObject, Promise, empty
+
+from signalkit.receivers import callable_name
+
+MASK = "********"
+
+_SAFE_REPR = (
+    str,
+    bytes,
+    int,
+    float,
+    complex,
+    bool,
+    type(None),
+    decimal.Decimal,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    pathlib.PurePath,
+)
+_MAX_ITEMS = 10
+
+
+def is_sensitive(name: str, sensitive: Sequence[str]) -> bool:
+    lowered = name.lower()
+    return any(word.lower() in lowered for word in sensitive)
+
+
+def _truncate(text: str, max_length: int) -> str:
+    if len(text) <= max_length:
+        return text
+    return text[: max(max_length - 1, 0)] + "…"
+
+
+def _model_label(model: type[Model]) -> str:
+    return str(model._meta.label)
+
+
+def _describe(value: Any, sensitive: Sequence[str], depth: int) -> str:
+    # issubclass(type(value), ...) rather than isinstance(): isinstance() reads
+    # __class__, which evaluates a LazyObject such as request.user (SQL).
+    cls = type(value)
+    if issubclass(cls, LazyObject):
+        wrapped = value._wrapped
+        if wrapped is empty:
+            return f"<{cls.__name__}, not evaluated>"
+        return _describe(wrapped, sensitive, depth)
+    if issubclass(cls, enum.Enum):
+        return f"{cls.__qualname__}.{value.name}"
+    if issubclass(cls, _SAFE_REPR):
+        return repr(value)
+    if issubclass(cls, Model):
+        return f"<{_model_label(cls)} pk={value.pk!r}>"
+    if issubclass(cls, type):
+        if issubclass(value, Model):
+            return _model_label(value)
+        return f"{value.__module__}.{value.__qualname__}"
+    if issubclass(cls, QuerySet):
+        label = _model_label(value.model)
+        cache = value._result_cache
+        if cache is None:
+            return f"<QuerySet of {label}, not evaluated>"
+        return f"<QuerySet of {label}, {len(cache)} rows>"
+    if issubclass(cls, Promise):
+        return f"<lazy {cls.__name__}>"
+    if issubclass(cls, HttpRequest):
+        return f"<{cls.__name__} {value.method} {value.path!r}>"
+    if issubclass(cls, BaseException):
+        return f"{cls.__qualname__}: {_truncate(str(value), 200)}"
+    if depth < 2:
+        if issubclass(cls, Mapping):
+            return _describe_mapping(value, sensitive, depth)
+        if issubclass(cls, (list, tuple, Set)):
+            return _describe_items(value, sensitive, depth)
+    if callable(value) and hasattr(value, "__qualname__"):
+        return callable_name(value)
+    return f"<{cls.__module__}.{cls.__qualname__} object>"
+
+
+def _describe_mapping(value: Mapping[Any, Any], sensitive: Sequence[str], depth: int) -> str:
+    parts = []
+    for index, (key, item) in enumerate(value.items()):
+        if index == _MAX_ITEMS:
+            parts.append(f"… {len(value) - _MAX_ITEMS} more")
+            break
+        shown = (
+            MASK
+            if isinstance(key, str) and is_sensitive(key, sensitive)
+            else _describe(item, sensitive, depth + 1)
+        )
+        parts.append(f"{_describe(key, sensitive, depth + 1)}: {shown}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _describe_items(value: Any, sensitive: Sequence[str], depth: int) -> str:
+    parts = []
+    for index, item in enumerate(value):
+        if index == _MAX_ITEMS:
+            parts.append(f"… {len(value) - _MAX_ITEMS} more")
+            break
+        parts.append(_describe(item, sensitive, depth + 1))
+    opening, closing = (
+        ("[", "]")
+        if isinstance(value, list)
+        else ("(", ")")
+        if isinstance(value, tuple)
+        else ("{", "}")
+    )
+    return opening + ", ".join(parts) + closing
+
+
+def summarize(value: Any, *, max_length: int, sensitive: Sequence[str] = ()) -> str:
+    """Describe *value* in at most *max_length* characters, safely."""
+    try:
+        text = _describe(value, sensitive, 0)
+    except Exception as error:  # A summary must never break a send.
+        text = f"<unprintable {type(value).__qualname__}: {type(error).__name__}>"
+    return _truncate(text, max_length)
+
+
+def summarize_arguments(
+    arguments: Mapping[str, Any], *, max_length: int, sensitive: Sequence[str]
+) -> dict[str, str]:
+    """Summaries of a send's keyword arguments, masking sensitive names."""
+    return {
+        name: MASK
+        if is_sensitive(name, sensitive)
+        else summarize(value, max_length=max_length, sensitive=sensitive)
+        for name, value in arguments.items()
+    }
