@@ -89,8 +89,9 @@ class Signal(DjangoSignal):
         self._name = name
 
     def __set_name__(self, owner: type, attribute: str) -> None:
-        # Declared in a class body: name it after the class.
-        if self._name is None:
+        # Declared in a class body: name it after the class, unless the class
+        # lives inside a function and has no importable name.
+        if self._name is None and "<locals>" not in owner.__qualname__:
             self._bind_name(f"{owner.__module__}.{owner.__qualname__}.{attribute}")
 
     @property
