@@ -1,0 +1,432 @@
+"""The signal catalog behind ``manage.py signals``: data, filters and renderers.
+
+:func:`build_catalog` turns the registry into JSON-native data; each
+``render_*`` function is a pure function of that data, so every format shows
+the same thing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.apps import apps
+
+from signalkit.receivers import ReceiverInfo
+from signalkit.registry import RegistryEntry, registry
+
+#: Version of the JSON document; bumped only when a key changes meaning or goes.
+JSON_VERSION = 1
+
+FORMATS = ("table", "json", "markdown", "mermaid", "dot")
+
+
+class CatalogFilterError(LookupError):
+    """An ``--app`` or ``--signal`` filter that matches nothing."""
+
+
+def receiver_module(receiver: object) -> str | None:
+    """The module that defines *receiver* (a function, method, partial, object)."""
+    while isinstance(receiver, functools.partial):
+        receiver = receiver.func
+    func = getattr(receiver, "__func__", receiver)
+    module = getattr(func, "__module__", None)
+    if not isinstance(module, str) or not hasattr(func, "__qualname__"):
+        # A callable object: its class says where it comes from.
+        module = type(receiver).__module__
+    return module
+
+
+def _app_of(module: str | None) -> str | None:
+    if module is None:
+        return None
+    config = apps.get_containing_app_config(module)
+    return None if config is None else config.label
+
+
+def _receiver_data(info: ReceiverInfo) -> dict[str, Any]:
+    module = None if info.receiver is None else receiver_module(info.receiver)
+    return {
+        "name": info.name,
+        "module": module,
+        "app": _app_of(module),
+        "sender": info.sender,
+        "dispatch_uid": info.dispatch_uid,
+        "weak": info.weak,
+        "is_async": info.is_async,
+        "dead": info.dead,
+    }
+
+
+def _signal_data(entry: RegistryEntry) -> dict[str, Any]:
+    arguments = [
+        {"name": name, "description": description, "required": True}
+        for name, description in entry.args.items()
+    ] + [
+        {"name": name, "description": description, "required": False}
+        for name, description in entry.optional_args.items()
+    ]
+    return {
+        "name": entry.name,
+        "module": entry.module,
+        "app": entry.app_label,
+        "builtin": entry.builtin,
+        "declared": entry.declared,
+        "doc": entry.doc,
+        "arguments": arguments if entry.declared else None,
+        "defined_at": entry.defined_at,
+        "receivers": [_receiver_data(info) for info in entry.receivers()],
+    }
+
+
+def _app_label(app: str) -> str:
+    """The label of the installed app given by label or dotted name."""
+    for config in apps.get_app_configs():
+        if app in (config.label, config.name):
+            return config.label
+    labels = sorted(config.label for config in apps.get_app_configs())
+    message = f"No installed app is labelled {app!r}."
+    close = difflib.get_close_matches(app, labels, n=3)
+    if close:
+        message += " Did you mean " + " or ".join(map(repr, close)) + "?"
+    raise CatalogFilterError(message + " Installed apps: " + ", ".join(labels) + ".")
+
+
+def _matches_signal(name: str, wanted: str) -> bool:
+    return name == wanted or wanted.lower() in name.lower()
+
+
+def build_catalog(
+    *, app: str | None = None, signal: str | None = None
+) -> list[dict[str, Any]]:
+    """Every registered signal as JSON-native data, in name order.
+
+    :param app: keep the signals defined in this app, or with a receiver
+        defined in it (an app label such as ``"blog"`` or a dotted app name).
+    :param signal: keep the signals whose dotted name equals or contains this
+        text (case-insensitive).
+    :raises CatalogFilterError: when *app* is not installed or *signal*
+        matches no signal.
+    """
+    label = None if app is None else _app_label(app)
+    signals = [_signal_data(entry) for entry in registry]
+    if signal is not None:
+        matching = [data for data in signals if _matches_signal(data["name"], signal)]
+        if not matching:
+            message = f"No registered signal matches {signal!r}."
+            close = difflib.get_close_matches(
+                signal, [data["name"] for data in signals], n=3
+            )
+            if close:
+                message += " Did you mean " + " or ".join(map(repr, close)) + "?"
+            raise CatalogFilterError(message)
+        signals = matching
+    if label is not None:
+        signals = [
+            data
+            for data in signals
+            if data["app"] == label
+            or any(each["app"] == label for each in data["receivers"])
+        ]
+    return signals
+
+
+# Text helpers shared by the renderers.
+
+
+def receiver_flags(receiver: dict[str, Any]) -> str:
+    """``weak, sync`` or ``strong, async``."""
+    return ", ".join(
+        (
+            "weak" if receiver["weak"] else "strong",
+            "async" if receiver["is_async"] else "sync",
+        )
+    )
+
+
+def _sender_text(receiver: dict[str, Any]) -> str:
+    return receiver["sender"] or "any"
+
+
+# table
+
+
+def render_table(signals: Sequence[dict[str, Any]], *, width: int = 100) -> str:
+    """Plain text for a terminal *width* columns wide, one block per signal."""
+    width = max(width, 40)
+    blocks = []
+    for data in signals:
+        kind = (
+            "Django built-in"
+            if data["builtin"]
+            else "undeclared"
+            if not data["declared"]
+            else "declared"
+        )
+        where = data["app"] or data["module"]
+        lines = [f"{data['name']}  [{where}, {kind}]"]
+        for paragraph in (data["doc"] or "").strip().split("\n\n"):
+            if paragraph:
+                lines += textwrap.wrap(
+                    " ".join(paragraph.split()),
+                    width=width,
+                    initial_indent="  ",
+                    subsequent_indent="  ",
+                )
+        lines += _wrap_field("arguments", _arguments_detail(data), width)
+        if data["receivers"]:
+            lines.append(f"  receivers ({len(data['receivers'])}):")
+            lines += _receiver_rows(data["receivers"], width)
+        else:
+            lines.append("  receivers: (none)")
+        blocks.append("\n".join(lines))
+    receivers = sum(len(data["receivers"]) for data in signals)
+    summary = f"{_plural(len(signals), 'signal')}, {_plural(receivers, 'receiver')}."
+    return "\n\n".join([*blocks, summary]) + "\n"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _arguments_detail(data: dict[str, Any]) -> list[str]:
+    if data["arguments"] is None:
+        return ["undeclared (a plain Django signal; its arguments are unknown)"]
+    if not data["arguments"]:
+        return ["(none)"]
+    return [
+        (arg["name"] if arg["required"] else f"{arg['name']} (optional)")
+        + (f" — {arg['description']}" if arg["description"] else "")
+        for arg in data["arguments"]
+    ]
+
+
+def _wrap_field(label: str, items: list[str], width: int) -> list[str]:
+    if len(items) == 1 and len(items[0]) + len(label) + 4 <= width:
+        return [f"  {label}: {items[0]}"]
+    lines = [f"  {label}:"]
+    for item in items:
+        lines += textwrap.wrap(
+            item, width=width, initial_indent="    ", subsequent_indent="      "
+        )
+    return lines
+
+
+def _receiver_rows(receivers: list[dict[str, Any]], width: int) -> list[str]:
+    rows = [
+        (
+            receiver["name"],
+            "sender=" + _sender_text(receiver),
+            receiver_flags(receiver),
+            ""
+            if receiver["dispatch_uid"] is None
+            else f"uid={receiver['dispatch_uid']}",
+        )
+        for receiver in receivers
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    lines = []
+    for row in rows:
+        line = (
+            "    "
+            + "  ".join(
+                [*(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])), row[3]]
+            ).rstrip()
+        )
+        if len(line) <= width:
+            lines.append(line)
+        else:
+            # Too wide for the terminal: the details go on their own line.
+            lines.append(f"    {row[0]}")
+            lines.append("      " + "  ".join(cell for cell in row[1:] if cell))
+    return lines
+
+
+# json
+
+
+def render_json(signals: Sequence[dict[str, Any]]) -> str:
+    """The catalog as a versioned JSON document (documented in docs/catalog)."""
+    document = {"version": JSON_VERSION, "signals": list(signals)}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# markdown
+
+
+def _md(text: str) -> str:
+    """Escape text for a Markdown table cell."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\n", " ")
+    )
+
+
+def _md_code(text: str) -> str:
+    return f"`{text}`" if "`" not in text else _md(text)
+
+
+def render_markdown(signals: Sequence[dict[str, Any]]) -> str:
+    """A Markdown document: one section per signal, receivers as a table."""
+    parts = ["# Signals", ""]
+    for data in signals:
+        parts.append(f"## `{data['name']}`")
+        parts.append("")
+        if data["doc"]:
+            parts += [_md(" ".join(data["doc"].split())), ""]
+        details = [f"Defined in `{data['module']}`"]
+        if data["app"]:
+            details.append(f"app `{data['app']}`")
+        if data["builtin"]:
+            details.append("Django built-in")
+        parts += [", ".join(details) + ".", ""]
+        if data["arguments"] is None:
+            parts += ["Arguments: undeclared (a plain Django signal).", ""]
+        elif not data["arguments"]:
+            parts += ["Arguments: none.", ""]
+        else:
+            parts += ["| Argument | Required | Description |", "| --- | --- | --- |"]
+            parts += [
+                f"| `{arg['name']}` | {'yes' if arg['required'] else 'no'} "
+                f"| {_md(arg['description'])} |"
+                for arg in data["arguments"]
+            ]
+            parts.append("")
+        if not data["receivers"]:
+            parts += ["No receivers.", ""]
+            continue
+        parts += [
+            "| Receiver | Sender | dispatch_uid | Reference | Mode |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for receiver in data["receivers"]:
+            uid = receiver["dispatch_uid"]
+            parts.append(
+                f"| {_md_code(receiver['name'])} | {_md(_sender_text(receiver))} "
+                f"| {'' if uid is None else _md_code(uid)} "
+                f"| {'weak' if receiver['weak'] else 'strong'} "
+                f"| {'async' if receiver['is_async'] else 'sync'} |"
+            )
+        parts.append("")
+    return "\n".join(parts)
+
+
+# Graphs: senders -> signals -> receivers.
+
+
+def graph_signals(signals: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The signals worth drawing: the project's own, and any with receivers.
+
+    Django's built-in signals that nothing listens to would only add noise.
+    """
+    return [data for data in signals if data["receivers"] or not data["builtin"]]
+
+
+def _graph(
+    signals: Iterable[dict[str, Any]],
+) -> tuple[
+    dict[str, str],
+    dict[str, str],
+    dict[str, str],
+    list[tuple[str, str, str | None]],
+]:
+    """Node ids by label for senders, signals and receivers, and the edges."""
+    senders: dict[str, str] = {}
+    signal_ids: dict[str, str] = {}
+    receivers: dict[str, str] = {}
+    edges: list[tuple[str, str, str | None]] = []
+    for data in graph_signals(signals):
+        signal_id = signal_ids.setdefault(data["name"], f"signal{len(signal_ids)}")
+        for receiver in data["receivers"]:
+            receiver_id = receivers.setdefault(
+                receiver["name"], f"receiver{len(receivers)}"
+            )
+            sender = receiver["sender"]
+            if sender is not None:
+                sender_id = senders.setdefault(sender, f"sender{len(senders)}")
+                edge = (sender_id, signal_id, None)
+                if edge not in edges:
+                    edges.append(edge)
+            edge = (signal_id, receiver_id, sender)
+            if edge not in edges:
+                edges.append(edge)
+    return senders, signal_ids, receivers, edges
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def render_mermaid(signals: Iterable[dict[str, Any]]) -> str:
+    """A Mermaid flowchart: senders → signals → receivers.
+
+    An edge from a signal to a receiver connected for one sender only is
+    labelled with that sender.
+    """
+    senders, signal_ids, receivers, edges = _graph(signals)
+    lines = ["flowchart LR"]
+    lines += [f'    {id_}["{_mermaid_text(label)}"]' for label, id_ in senders.items()]
+    lines += [
+        f'    {id_}(["{_mermaid_text(label)}"])' for label, id_ in signal_ids.items()
+    ]
+    lines += [
+        f'    {id_}["{_mermaid_text(label)}"]' for label, id_ in receivers.items()
+    ]
+    for source, target, label in edges:
+        arrow = "-->" if label is None else f'-->|"{_mermaid_text(label)}"|'
+        lines.append(f"    {source} {arrow} {target}")
+    lines += _mermaid_classes("sender", "#fef3c7", senders.values())
+    lines += _mermaid_classes("signal", "#dbeafe", signal_ids.values())
+    lines += _mermaid_classes("receiver", "#dcfce7", receivers.values())
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_classes(name: str, fill: str, ids: Iterable[str]) -> list[str]:
+    ids = list(ids)
+    if not ids:
+        return []
+    return [f"    classDef {name} fill:{fill}", f"    class {','.join(ids)} {name}"]
+
+
+def _dot_text(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_dot(signals: Iterable[dict[str, Any]]) -> str:
+    """A Graphviz digraph: senders → signals → receivers (``dot -Tsvg``)."""
+    senders, signal_ids, receivers, edges = _graph(signals)
+    lines = [
+        "digraph signals {",
+        "    rankdir=LR;",
+        '    node [fontname="Helvetica", fontsize=11];',
+    ]
+    for nodes, shape, fill in (
+        (senders, "box", "#fef3c7"),
+        (signal_ids, "ellipse", "#dbeafe"),
+        (receivers, "box", "#dcfce7"),
+    ):
+        lines += [
+            f"    {id_} [label={_dot_text(label)}, shape={shape}, style=filled, "
+            f'fillcolor="{fill}"];'
+            for label, id_ in nodes.items()
+        ]
+    for source, target, label in edges:
+        attributes = "" if label is None else f" [label={_dot_text(label)}]"
+        lines.append(f"    {source} -> {target}{attributes};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Sequence[dict[str, Any]]], str]] = {
+    "json": render_json,
+    "markdown": render_markdown,
+    "mermaid": render_mermaid,
+    "dot": render_dot,
+}
