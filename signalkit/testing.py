@@ -1,0 +1,318 @@
+"""Test helpers: capture the signals a piece of code sends, or mute them.
+
+.. code-block:: python
+
+    from signalkit.testing import capture, mute
+
+    with capture("blog.signals.post_published") as signals:
+        publish(post, user=alice)
+    signals.assert_sent("blog.signals.post_published", sender=Post, post=post)
+
+    with mute("django.db.models.signals.post_save"):
+        User.objects.create(username="quiet")  # no profile is created
+
+Both work only in the current thread or asyncio task: a request served by
+another thread at the same moment sends and receives as usual.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Any, TypeVar, cast
+
+from django.dispatch import Signal as DjangoSignal
+
+from signalkit.conf import conf
+from signalkit.recording import Recorder, SendRecord, muting, record
+from signalkit.registry import registry
+from signalkit.summaries import summarize
+
+__all__ = ["Capture", "capture", "mute"]
+
+SignalLike = DjangoSignal | str
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _Any:
+    """The default of ``assert_sent(sender=...)``: any sender."""
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY: Any = _Any()
+
+
+def resolve_signals(signals: Iterable[SignalLike]) -> tuple[DjangoSignal, ...]:
+    """Signals for signal objects or dotted registry names.
+
+    :raises signalkit.exceptions.UnknownSignalError: for an unknown name.
+    """
+    return tuple(registry.resolve(signal) for signal in signals)
+
+
+def signal_label(signal: DjangoSignal) -> str:
+    """The dotted name of *signal*, or a description of the object."""
+    return registry.name_of(signal) or repr(signal)
+
+
+def _summary(value: Any) -> str:
+    return summarize(
+        value, max_length=conf.SUMMARY_MAX_LENGTH, sensitive=conf.SENSITIVE_ARGS
+    )
+
+
+class Capture:
+    """The sends seen by one :func:`capture` block.
+
+    Muted sends are included, with :attr:`SendRecord.muted
+    <signalkit.recording.SendRecord.muted>` set and no receivers.
+    """
+
+    def __init__(
+        self, recorder: Recorder, signals: tuple[DjangoSignal, ...] | None
+    ) -> None:
+        self._recorder = recorder
+        self._signals = signals
+
+    @property
+    def signals(self) -> tuple[DjangoSignal, ...] | None:
+        """The captured signals, or ``None`` when everything is captured."""
+        return self._signals
+
+    @property
+    def sends(self) -> list[SendRecord]:
+        """Each captured send in the order it started, nested sends included.
+
+        A :class:`~signalkit.recording.SendRecord` has the ``signal``,
+        ``sender`` and ``kwargs`` of the send and the ``receivers`` that ran.
+        """
+        sends = list(self._recorder.sends)
+        if self._signals is None:
+            return sends
+        wanted = {id(signal) for signal in self._signals}
+        return [send for send in sends if id(send.signal) in wanted]
+
+    def sends_of(self, signal: SignalLike) -> list[SendRecord]:
+        """The captured sends of *signal* (an object or a dotted name)."""
+        resolved = self._captured(signal)
+        return [send for send in self.sends if send.signal is resolved]
+
+    def assert_sent(
+        self,
+        signal: SignalLike,
+        *,
+        sender: Any = ANY,
+        times: int | None = None,
+        **kwargs: Any,
+    ) -> list[SendRecord]:
+        """Assert that *signal* was sent, and return the matching sends.
+
+        :param sender: the sender the send must have (compared with ``==``);
+            any sender if left out.
+        :param times: exactly how many matching sends there must be; at least
+            one if left out.
+        :param kwargs: arguments the send must have had, compared with
+            ``==``; arguments not given here are not checked.
+        :raises AssertionError: listing what was sent instead.
+        """
+        __tracebackhide__ = True
+        resolved = self._captured(signal)
+        if times is not None and times < 0:
+            raise ValueError(f"times must be 0 or more, not {times!r}.")
+        of_signal = [send for send in self.sends if send.signal is resolved]
+        matching = [
+            send for send in of_signal if _matches(send, sender=sender, kwargs=kwargs)
+        ]
+        if (times is None and matching) or len(matching) == times:
+            return matching
+        expectation = _expectation(resolved, sender=sender, kwargs=kwargs)
+        if times is None:
+            headline = f"Expected {expectation} to be sent; it was not."
+        else:
+            headline = (
+                f"Expected {expectation} to be sent {_times(times)}; it was sent "
+                f"{_times(len(matching))}."
+            )
+        raise AssertionError(
+            headline + "\n" + self._report(resolved, sender=sender, kwargs=kwargs)
+        )
+
+    def assert_not_sent(self, signal: SignalLike) -> None:
+        """Assert that *signal* was not sent (muted sends count as sent).
+
+        :raises AssertionError: listing the sends of *signal*.
+        """
+        __tracebackhide__ = True
+        resolved = self._captured(signal)
+        of_signal = [send for send in self.sends if send.signal is resolved]
+        if of_signal:
+            raise AssertionError(
+                f"Expected {signal_label(resolved)} not to be sent; it was sent "
+                f"{_times(len(of_signal))}:\n" + _listing(of_signal)
+            )
+
+    def _captured(self, signal: SignalLike) -> DjangoSignal:
+        (resolved,) = resolve_signals([signal])
+        if self._signals is not None and all(
+            resolved is not each for each in self._signals
+        ):
+            captured = ", ".join(signal_label(each) for each in self._signals)
+            raise ValueError(
+                f"{signal_label(resolved)} is not captured here (captured: "
+                f"{captured}); add it to capture(...)."
+            )
+        return resolved
+
+    def _report(
+        self, signal: DjangoSignal, *, sender: Any, kwargs: dict[str, Any]
+    ) -> str:
+        of_signal = [send for send in self.sends if send.signal is signal]
+        others = [send for send in self.sends if send.signal is not signal]
+        if of_signal:
+            lines = [f"Sends of {signal_label(signal)}:"]
+            lines += [
+                line
+                for send in of_signal
+                for line in _describe_send(send, sender=sender, kwargs=kwargs)
+            ]
+        else:
+            lines = [f"{signal_label(signal)} was not sent at all."]
+        if others:
+            lines.append("Other signals sent:")
+            lines.append(_listing(others))
+        elif not of_signal:
+            lines.append("No signals were sent.")
+        return "\n".join(lines)
+
+
+def _matches(send: SendRecord, *, sender: Any, kwargs: dict[str, Any]) -> bool:
+    if sender is not ANY and send.sender != sender:
+        return False
+    return all(
+        name in send.kwargs and send.kwargs[name] == value
+        for name, value in kwargs.items()
+    )
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
+
+
+def _expectation(signal: DjangoSignal, *, sender: Any, kwargs: dict[str, Any]) -> str:
+    parts = [] if sender is ANY else [f"sender={_sender_summary(sender)}"]
+    parts += [f"{name}={_summary(value)}" for name, value in kwargs.items()]
+    label = signal_label(signal)
+    return f"{label}({', '.join(parts)})" if parts else label
+
+
+def _sender_summary(sender: Any) -> str:
+    from signalkit.receivers import object_label
+
+    return object_label(sender) if isinstance(sender, type) else _summary(sender)
+
+
+def _send_line(send: SendRecord) -> str:
+    arguments = ", ".join(f"{name}={value}" for name, value in send.arguments.items())
+    text = f"{send.signal_name}(sender={send.sender_label}"
+    text += f", {arguments})" if arguments else ")"
+    if send.muted:
+        text += " [muted]"
+    return text
+
+
+def _listing(sends: list[SendRecord]) -> str:
+    return "\n".join(
+        f"  {index}. {'  ' * send.depth}{_send_line(send)}"
+        for index, send in enumerate(sends, start=1)
+    )
+
+
+def _describe_send(
+    send: SendRecord, *, sender: Any, kwargs: dict[str, Any]
+) -> list[str]:
+    """The send, and how it differs from what was expected."""
+    lines = [f"  - {_send_line(send)}"]
+    if sender is not ANY and send.sender != sender:
+        lines.append(
+            f"      sender: expected {_sender_summary(sender)}, got {send.sender_label}"
+        )
+    for name, value in kwargs.items():
+        if name not in send.kwargs:
+            lines.append(f"      {name}: expected {_summary(value)}, not passed")
+        elif send.kwargs[name] != value:
+            lines.append(
+                f"      {name}: expected {_summary(value)}, got "
+                f"{_summary(send.kwargs[name])}"
+            )
+    return lines
+
+
+@contextmanager
+def capture(*signals: SignalLike) -> Iterator[Capture]:
+    """Capture the sends of *signals* (objects or dotted names) in this block.
+
+    With no arguments, every signal is captured. Only the current thread or
+    asyncio task is seen. Nothing is left out for size: unlike the debug
+    toolbar's recording, a capture keeps every send of the block.
+
+    :raises signalkit.exceptions.UnknownSignalError: for an unknown name.
+    """
+    resolved = resolve_signals(signals) if signals else None
+    with record(keep_values=True, max_sends=sys.maxsize) as recorder:
+        yield Capture(recorder, resolved)
+
+
+class mute:  # lower case: used like a function, as contextlib.suppress is
+    """Stop the receivers of *signals* from running, in this thread or task only.
+
+    Use it as a context manager or as a decorator of a sync or async
+    function. Connections are never touched: muting works through a context
+    variable, so another thread (say, a request served at the same moment)
+    still runs every receiver, and nothing needs restoring afterwards, even
+    when the body raises. Muted sends are still recorded, with
+    :attr:`SendRecord.muted <signalkit.recording.SendRecord.muted>` set.
+
+    Signals are objects or dotted registry names; names are looked up when
+    the block starts (or the decorated function is called).
+
+    :raises signalkit.exceptions.UnknownSignalError: for an unknown name.
+    """
+
+    def __init__(self, *signals: SignalLike) -> None:
+        if not signals:
+            raise TypeError("mute() needs at least one signal or dotted name.")
+        self._signals = signals
+        self._stacks: list[ExitStack] = []
+
+    def _muting(self) -> AbstractContextManager[None]:
+        return muting(frozenset(resolve_signals(self._signals)))
+
+    def __enter__(self) -> None:
+        stack = ExitStack()
+        stack.enter_context(self._muting())
+        self._stacks.append(stack)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stacks.pop().close()
+
+    def __call__(self, func: _F) -> _F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with self._muting():
+                    return await func(*args, **kwargs)
+
+            return cast(_F, async_wrapper)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self._muting():
+                return func(*args, **kwargs)
+
+        return cast(_F, wrapper)
