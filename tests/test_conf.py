@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from signalkit.conf import conf
+
+
+def test_defaults() -> None:
+    assert conf.VALIDATE_ARGS is True
+    assert conf.AUTODISCOVER_MODULES == ("signals",)
+    assert conf.RECORD_MAX_SENDS == 1000
+    assert conf.SUMMARY_MAX_LENGTH == 200
+    assert "password"[:4] in conf.SENSITIVE_ARGS
+
+
+def test_settings_are_read_at_access_time() -> None:
+    with override_settings(
+        SIGNALKIT_VALIDATE_ARGS=False,
+        SIGNALKIT_AUTODISCOVER_MODULES=("signals", "receivers"),
+        SIGNALKIT_RECORD_MAX_SENDS=5,
+        SIGNALKIT_SUMMARY_MAX_LENGTH=20,
+        SIGNALKIT_SENSITIVE_ARGS=["pin"],
+    ):
+        assert conf.VALIDATE_ARGS is False
+        assert conf.AUTODISCOVER_MODULES == ("signals", "receivers")
+        assert conf.RECORD_MAX_SENDS == 5
+        assert conf.SUMMARY_MAX_LENGTH == 20
+        assert conf.SENSITIVE_ARGS == ("pin",)
+    assert conf.VALIDATE_ARGS is True
+
+
+def test_other_settings_do_not_clear_the_cache() -> None:
+    assert conf.VALIDATE_ARGS is True
+    with override_settings(DEBUG=True):
+        assert conf._validate_args is True
+
+
+@pytest.mark.parametrize(
+    ("setting", "attribute", "value", "message"),
+    [
+        ("SIGNALKIT_VALIDATE_ARGS", "VALIDATE_ARGS", "yes", "must be True or False, not 'yes' (str)"),
+        ("SIGNALKIT_RECORD_MAX_SENDS", "RECORD_MAX_SENDS", 0, "must be a positive integer, not 0"),
+        ("SIGNALKIT_RECORD_MAX_SENDS", "RECORD_MAX_SENDS", True, "must be a positive integer, not True"),
+        ("SIGNALKIT_SUMMARY_MAX_LENGTH", "SUMMARY_MAX_LENGTH", "9", "must be a positive integer"),
+        ("SIGNALKIT_SENSITIVE_ARGS", "SENSITIVE_ARGS", "token", "must be a list of strings, not 'token' (str)"),
+        ("SIGNALKIT_SENSITIVE_ARGS", "SENSITIVE_ARGS", ["token", ""], "contains ''; every item must be a non-empty string"),
+    ],
+)
+def test_bad_values_raise_naming_the_setting(
+    setting: str, attribute: str, value: object, message: str
+) -> None:
+    with override_settings(**{setting: value}), pytest.raises(
+        ImproperlyConfigured
+    ) as info:
+        getattr(conf, attribute)
+
+    assert str(info.value).startswith(f"{setting} {message}")
