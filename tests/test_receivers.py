@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import functools
+import gc
+from typing import Any
+
+import django
+from django.dispatch import Signal as DjangoSignal
+
+from signalkit.receivers import callable_name, object_label, receiver_infos
+from testapp.models import Post
+
+
+def plain(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+async def coroutine(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+class Handler:
+    def method(self, sender: Any, **kwargs: Any) -> None:
+        pass
+
+    def __call__(self, sender: Any, **kwargs: Any) -> None:
+        pass
+
+
+def test_callable_names() -> None:
+    handler = Handler()
+
+    assert callable_name(plain) == f"{__name__}.plain"
+    assert callable_name(handler.method) == f"{__name__}.Handler.method"
+    assert callable_name(handler) == f"{__name__}.Handler()"
+    assert callable_name(functools.partial(plain, 1)) == (
+        f"functools.partial({__name__}.plain)"
+    )
+    assert callable_name(lambda: None) == f"{__name__}.test_callable_names.<locals>.<lambda>"
+
+
+def test_callable_without_module_is_named_by_qualname() -> None:
+    class Nameless:
+        __module__ = ""
+
+        def __call__(self) -> None:
+            pass
+
+    assert callable_name(Nameless()) == (
+        "test_callable_without_module_is_named_by_qualname.<locals>.Nameless()"
+    )
+
+
+def test_object_labels_never_call_str() -> None:
+    assert object_label(None) == "None"
+    assert object_label(Post) == "testapp.Post"
+    assert object_label(Handler) == f"{__name__}.Handler"
+    assert object_label(plain) == f"{__name__}.plain"
+    assert object_label(Post(pk=3)) == "<testapp.models.Post object>"
+
+
+def test_receiver_infos_describe_each_connection() -> None:
+    signal = DjangoSignal()
+    handler = Handler()
+    signal.connect(plain)
+    signal.connect(coroutine, sender=Post)
+    signal.connect(handler.method, dispatch_uid="method-uid")
+    signal.connect(handler, weak=False)
+    signal.connect(functools.partial(plain), weak=False)
+
+    infos = receiver_infos(signal)
+
+    assert [(i.name, i.sender, i.dispatch_uid, i.weak, i.is_async) for i in infos] == [
+        (f"{__name__}.plain", None, None, True, False),
+        (f"{__name__}.coroutine", "testapp.Post", None, True, True),
+        (f"{__name__}.Handler.method", None, "method-uid", True, False),
+        (f"{__name__}.Handler()", None, None, False, False),
+        (f"functools.partial({__name__}.plain)", None, None, False, False),
+    ]
+    assert infos[0].receiver is plain
+    assert not infos[0].dead
+
+
+def test_dead_weak_receivers_are_listed_as_dead() -> None:
+    signal = DjangoSignal()
+
+    def short_lived(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    signal.connect(short_lived)
+    del short_lived
+    gc.collect()
+
+    [info] = receiver_infos(signal)
+    assert info.dead
+    assert info.name == "<dead weak reference>"
+    assert info.dispatch_uid is None
+
+
+def test_unknown_sender_is_shown_by_id() -> None:
+    signal = DjangoSignal()
+    sender = object()
+    signal.connect(plain, sender=sender)
+
+    [info] = receiver_infos(signal)
+    # Django 6 keeps a weak reference to senders that allow one; object()
+    # does not, so the sender is known only by its id on every version.
+    assert info.sender == f"<sender id {id(sender)!r}>"
+
+
+def test_plain_class_sender_is_named() -> None:
+    signal = DjangoSignal()
+    signal.connect(plain, sender=Handler)
+
+    [info] = receiver_infos(signal)
+    # Only Django 6.0+ keeps a (weak) reference to the sender itself.
+    if django.VERSION >= (6, 0):
+        assert info.sender == f"{__name__}.Handler"
+    else:
+        assert info.sender == f"<sender id {id(Handler)!r}>"
