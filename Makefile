@@ -10,11 +10,11 @@ PORT ?= 8000
 DEMO_WORKER ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck pytest demo demo-setup docs clean
+.PHONY: help install test lint typecheck pytest test-example demo demo-setup docs clean
 
 help:
 	@echo "make demo   install, migrate, load sample data, run http://$(HOST):$(PORT)/"
-	@echo "make test   lint, type-check and run the tests with the coverage gate"
+	@echo "make test   lint, type-check, run the tests (coverage gate) and the example's"
 	@echo "make docs   build the HTML docs into docs/_build/html (warnings are errors)"
 	@echo "make clean  remove build artefacts and caches (keeps $(VENV))"
 
@@ -26,7 +26,7 @@ install: | $(VENV)
 	$(PIP) install --quiet -e . -r requirements/test.txt
 
 test: install
-	$(MAKE) --no-print-directory lint typecheck pytest
+	$(MAKE) --no-print-directory lint typecheck pytest test-example
 
 lint: | $(VENV)
 	$(BIN)/ruff check .
@@ -37,6 +37,11 @@ typecheck: | $(VENV)
 
 pytest: | $(VENV)
 	$(BIN)/python -m pytest --cov --cov-report=term-missing
+
+# The example project's own suite (example_project/pytest.ini), run against
+# the real signalkit.
+test-example: | $(VENV)
+	cd example_project && ../$(BIN)/python -m pytest
 
 demo-setup: | $(VENV)
 	$(PIP) install --quiet -e ".[toolbar,tasks]" -r example_project/requirements.txt
