@@ -152,7 +152,7 @@ class SendRecord:
             "depth": self.depth,
             "parent": parent_index,
             "parent_receiver": None
-            if parent is None or self.parent_receiver is None
+            if parent is None or parent_index is None or self.parent_receiver is None
             else _index_of(parent.receivers, self.parent_receiver),
             "muted": self.muted,
             "muted_receivers": list(self.muted_receivers),

@@ -1,0 +1,426 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+import pytest
+from django.db.models.signals import post_save
+from django.dispatch import Signal as DjangoSignal
+
+from signalkit import Signal, record, registry
+from signalkit.recording import is_patched, muting
+from signalkit.summaries import MASK
+from testapp.models import Post
+
+
+def ok(sender: Any, **kwargs: Any) -> str:
+    return "fine"
+
+
+def broken(sender: Any, **kwargs: Any) -> None:
+    raise ValueError("it broke")
+
+
+async def async_ok(sender: Any, **kwargs: Any) -> int:
+    return 42
+
+
+async def async_broken(sender: Any, **kwargs: Any) -> None:
+    raise KeyError("async broke")
+
+
+@pytest.fixture
+def signal() -> DjangoSignal:
+    return DjangoSignal()
+
+
+def test_django_is_unpatched_unless_something_records() -> None:
+    assert not is_patched()
+    with record():
+        assert is_patched()
+        with record():
+            assert is_patched()
+        assert is_patched()
+    assert not is_patched()
+
+
+def test_unpatched_again_after_an_exception() -> None:
+    with pytest.raises(RuntimeError), record():
+        raise RuntimeError
+    assert not is_patched()
+
+
+def test_records_each_send_with_its_receivers(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    with record() as recorder:
+        signal.send(sender=Post, title="Hello", password="hunter2")
+
+    [send] = recorder.sends
+    assert send.method == "send"
+    assert send.sender_label == "testapp.Post"
+    assert send.arguments == {"title": "'Hello'", "password": MASK}
+    assert send.site.startswith(f"{__file__}:")
+    assert send.depth == 0
+    assert send.parent is None
+    assert send.duration is not None
+    assert send.duration >= 0
+    [call] = send.receivers
+    assert (call.name, call.status, call.result_summary) == (
+        f"{__name__}.ok",
+        "ok",
+        "'fine'",
+    )
+    assert call.is_async is False
+    assert call.duration is not None
+
+
+def test_registered_signals_are_named_and_others_get_a_fallback(
+    signal: DjangoSignal,
+) -> None:
+    from testapp.signals import legacy_event
+
+    unnamed = Signal(args=["x"])
+    with record() as recorder:
+        legacy_event.send(sender=None)
+        signal.send(sender=None)
+        unnamed.send(sender=None, x=1)
+
+    names = [send.signal_name for send in recorder.sends]
+    assert names[0] == "testapp.signals.legacy_event"
+    assert names[1].startswith("<django.dispatch.dispatcher.Signal at 0x")
+    assert names[2].startswith("<signal defined at ")
+
+
+def test_model_signals_are_recorded_without_extra_queries(
+    db: None, django_assert_num_queries: Any
+) -> None:
+    post_save.connect(ok, sender=Post)
+    try:
+        with record() as recorder, django_assert_num_queries(1):
+            post = Post.objects.create(title="<script>alert(1)</script>")
+    finally:
+        post_save.disconnect(ok, sender=Post)
+
+    saves = [s for s in recorder.sends if s.signal_name.endswith(".post_save")]
+    assert saves[0].arguments["instance"] == f"<testapp.Post pk={post.pk}>"
+    assert saves[0].arguments["created"] == "True"
+    assert [c.name for c in saves[0].receivers] == [f"{__name__}.ok"]
+
+
+def test_failing_receiver_is_recorded_and_the_exception_propagates(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(ok)
+    signal.connect(broken)
+    with record() as recorder, pytest.raises(ValueError, match="it broke"):
+        signal.send(sender=None)
+
+    [send] = recorder.sends
+    assert [c.status for c in send.receivers] == ["ok", "error"]
+    assert send.receivers[1].exception_type == "ValueError"
+    assert send.receivers[1].exception_message == "it broke"
+    assert send.exception_type == "ValueError"
+
+
+def test_send_robust_records_the_error_it_catches(signal: DjangoSignal) -> None:
+    signal.connect(broken)
+    signal.connect(ok)
+    with record() as recorder:
+        responses = signal.send_robust(sender=None)
+
+    assert isinstance(responses[0][1], ValueError)
+    [send] = recorder.sends
+    assert send.method == "send_robust"
+    assert send.exception_type is None
+    assert [c.status for c in send.receivers] == ["error", "ok"]
+
+
+def test_async_sends_and_receivers_are_recorded(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    signal.connect(async_ok)
+    signal.connect(async_broken)
+
+    async def main() -> list[tuple[Any, Any]]:
+        with record() as recorder:
+            responses = await signal.asend_robust(sender=None)
+            with pytest.raises(KeyError):
+                await signal.asend(sender=None)
+        self_sends.extend(recorder.sends)
+        return responses
+
+    self_sends: list[Any] = []
+    responses = asyncio.run(main())
+
+    assert [r for r, _ in responses] == [ok, async_ok, async_broken]
+    robust, plain = self_sends
+    assert robust.method == "asend_robust"
+    assert {(c.name.rsplit(".", 1)[1], c.is_async, c.status) for c in robust.receivers} == {
+        ("ok", False, "ok"),
+        ("async_ok", True, "ok"),
+        ("async_broken", True, "error"),
+    }
+    assert plain.method == "asend"
+    assert plain.exception_type == "KeyError"
+
+
+def test_nested_sends_point_to_the_receiver_that_made_them(
+    signal: DjangoSignal,
+) -> None:
+    inner = DjangoSignal()
+    inner.connect(ok)
+
+    def outer_receiver(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender=None, level=2)
+
+    signal.connect(ok)
+    signal.connect(outer_receiver)
+    with record() as recorder:
+        signal.send(sender=None)
+        inner.send(sender=None, level=1)
+
+    outer, nested, top = recorder.sends
+    assert (nested.depth, nested.parent, nested.parent_receiver) == (
+        1,
+        outer,
+        outer.receivers[1],
+    )
+    assert top.depth == 0
+    assert top.parent is None
+    dicts = recorder.to_dicts()
+    assert dicts[1]["parent"] == 0
+    assert dicts[1]["parent_receiver"] == 1
+    assert dicts[2]["parent"] is None
+
+
+def test_nested_send_from_an_async_receiver(signal: DjangoSignal) -> None:
+    inner = DjangoSignal()
+
+    async def outer_receiver(sender: Any, **kwargs: Any) -> None:
+        await inner.asend(sender=None)
+
+    signal.connect(outer_receiver)
+
+    async def main() -> list[Any]:
+        with record() as recorder:
+            await signal.asend(sender=None)
+            await inner.asend(sender=None)
+        return recorder.sends
+
+    outer, nested, top = asyncio.run(main())
+    assert nested.parent is outer
+    assert nested.parent_receiver is outer.receivers[0]
+    assert top.parent is None
+
+
+def test_to_dicts_is_json_native(signal: DjangoSignal, db: None) -> None:
+    signal.connect(ok)
+    signal.connect(broken)
+    sender, post = Post(pk=1), Post(pk=2)
+    with record() as recorder:
+        signal.send_robust(sender=sender, post=post, when=object())
+
+    data = recorder.to_dicts()
+    assert json.loads(json.dumps(data)) == data
+    assert data[0]["sender"] == "<testapp.Post pk=1>"
+
+
+def test_parents_outside_the_recorder_are_shown_as_none(signal: DjangoSignal) -> None:
+    inner = DjangoSignal()
+    captured: list[Any] = []
+
+    def outer_receiver(sender: Any, **kwargs: Any) -> None:
+        with record() as inner_recorder:
+            inner.send(sender=None)
+        captured.append(inner_recorder)
+
+    signal.connect(outer_receiver)
+    with record():
+        signal.send(sender=None)
+
+    [inner_recorder] = captured
+    [data] = inner_recorder.to_dicts()
+    assert data["parent"] is None
+    assert data["parent_receiver"] is None
+    assert inner_recorder.sends[0].depth == 1
+
+
+def test_values_are_kept_only_when_asked(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    signal.connect(broken)
+    marker = object()
+    with record(keep_values=True) as keeping, record() as summarising:
+        signal.send_robust(sender=Post, payload=marker)
+
+    [kept] = keeping.sends
+    assert summarising.sends == [kept]  # One record serves both recorders.
+    assert kept.signal is signal
+    assert kept.sender is Post
+    assert kept.kwargs == {"payload": marker}
+    assert kept.receivers[0].result == "fine"
+    assert isinstance(kept.receivers[1].exception, ValueError)
+
+    with record() as plain:
+        signal.send_robust(sender=Post, payload=marker)
+    [send] = plain.sends
+    assert (send.signal, send.sender, send.kwargs) == (None, None, {})
+    assert send.receivers[0].result is None
+    assert send.receivers[1].exception is None
+
+
+def test_recording_is_capped_and_counts_what_it_dropped(signal: DjangoSignal) -> None:
+    with record(max_sends=2) as recorder:
+        for _ in range(5):
+            signal.send(sender=None)
+
+    assert len(recorder.sends) == 2
+    assert recorder.dropped == 3
+
+
+def test_cap_defaults_to_the_setting(settings: Any) -> None:
+    settings.SIGNALKIT_RECORD_MAX_SENDS = 3
+    with record() as recorder:
+        pass
+    assert recorder.max_sends == 3
+
+
+def test_a_dropped_send_still_runs_its_receivers(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    with record(max_sends=1) as recorder:
+        signal.send(sender=None)
+        assert signal.send(sender=None) == [(ok, "fine")]
+    assert recorder.dropped == 1
+
+
+def test_results_can_report_their_own_status(signal: DjangoSignal) -> None:
+    class Enqueued:
+        signalkit_status = "enqueued"
+        signalkit_summary = "task 1234"
+
+    def background(sender: Any, **kwargs: Any) -> Enqueued:
+        return Enqueued()
+
+    signal.connect(background)
+    with record() as recorder:
+        signal.send(sender=None)
+
+    [call] = recorder.sends[0].receivers
+    assert (call.status, call.result_summary) == ("enqueued", "task 1234")
+
+
+def test_other_threads_are_not_recorded(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    started, release = threading.Event(), threading.Event()
+    results: list[Any] = []
+
+    def other_thread() -> None:
+        started.set()
+        release.wait(5)
+        results.append(signal.send(sender="other thread"))
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    started.wait(5)
+    with record() as recorder:
+        release.set()
+        thread.join(5)
+        signal.send(sender="this thread")
+
+    assert results == [[(ok, "fine")]]
+    assert [s.sender_label for s in recorder.sends] == ["'this thread'"]
+
+
+def test_a_thread_that_records_does_not_see_this_thread(signal: DjangoSignal) -> None:
+    in_recording, sent = threading.Event(), threading.Event()
+    recorded: list[Any] = []
+
+    def recording_thread() -> None:
+        with record() as recorder:
+            in_recording.set()
+            sent.wait(5)
+        recorded.extend(recorder.sends)
+
+    thread = threading.Thread(target=recording_thread)
+    thread.start()
+    in_recording.wait(5)
+    signal.send(sender=None)
+    sent.set()
+    thread.join(5)
+
+    assert recorded == []
+
+
+def test_concurrent_tasks_record_only_their_own_sends(signal: DjangoSignal) -> None:
+    async def recording_task(gate: asyncio.Event) -> list[str]:
+        with record() as recorder:
+            await signal.asend(sender="recording task")
+            await gate.wait()
+        return [s.sender_label for s in recorder.sends]
+
+    async def other_task(gate: asyncio.Event) -> None:
+        await signal.asend(sender="other task")
+        gate.set()
+
+    async def main() -> list[str]:
+        gate = asyncio.Event()
+        recorded, _ = await asyncio.gather(recording_task(gate), other_task(gate))
+        return recorded
+
+    assert asyncio.run(main()) == ["'recording task'"]
+
+
+def test_muted_receivers_do_not_run_and_the_send_is_recorded(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(ok)
+    with record() as recorder, muting(frozenset({signal})):
+        assert signal.send(sender=None) == []
+        assert not signal.has_listeners()
+    assert signal.has_listeners()
+    assert signal.send(sender=None) == [(ok, "fine")]
+
+    [send] = recorder.sends
+    assert send.muted
+    assert send.muted_receivers == [f"{__name__}.ok"]
+    assert send.receivers == []
+
+
+def test_mute_alone_patches_and_unpatches(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    with muting(frozenset({signal})):
+        assert is_patched()
+        assert signal.send(sender=None) == []
+    assert not is_patched()
+
+
+def test_mute_affects_only_the_current_thread(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    results: list[Any] = []
+    with muting(frozenset({signal})):
+        thread = threading.Thread(target=lambda: results.append(signal.send(sender=None)))
+        thread.start()
+        thread.join(5)
+        assert signal.send(sender=None) == []
+    assert results == [[(ok, "fine")]]
+
+
+def test_send_site_falls_back_when_every_frame_is_internal(
+    signal: DjangoSignal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from signalkit import recording
+
+    monkeypatch.setattr(recording, "_INTERNAL_DIRS", ("",))
+    with record() as recorder:
+        signal.send(sender=None)
+    assert recorder.sends[0].site == "<unknown>"
+
+
+def test_registered_unnamed_signal_is_named_once_bound() -> None:
+    signal = Signal(name="tests.recording.named", args=["x"])
+    try:
+        with record() as recorder:
+            signal.send(sender=None, x=1)
+        assert recorder.sends[0].signal_name == "tests.recording.named"
+    finally:
+        registry.unregister(signal)
