@@ -68,10 +68,9 @@ class ReceiverInfo:
 
 
 def _sender_label(sender_key: object, sender_ref: object) -> str:
-    if isinstance(sender_ref, weakref.ReferenceType):
-        sender = sender_ref()
-        if sender is not None:
-            return object_label(sender)
+    sender = sender_ref() if isinstance(sender_ref, weakref.ReferenceType) else None
+    if sender is not None:  # pragma: no cover  (Django 6.0+ keeps a weak ref)
+        return object_label(sender)
     # Django 5.2 keeps only id(sender); models are the usual senders.
     if apps.models_ready:
         for model in apps.get_models(include_auto_created=True):

@@ -153,7 +153,7 @@ class SendRecord:
             "parent": parent_index,
             "parent_receiver": None
             if parent is None or parent_index is None or self.parent_receiver is None
-            else _index_of(parent.receivers, self.parent_receiver),
+            else parent.receivers.index(self.parent_receiver),
             "muted": self.muted,
             "muted_receivers": list(self.muted_receivers),
             "exception_type": self.exception_type,
@@ -227,13 +227,6 @@ def _start_send(
         with recorder._lock:
             recorder.sends.append(record)
     return record
-
-
-def _index_of(calls: list[ReceiverCall], call: ReceiverCall) -> int | None:
-    for index, each in enumerate(calls):
-        if each is call:
-            return index
-    return None
 
 
 def _fallback_name(signal: DjangoSignal) -> str:

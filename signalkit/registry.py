@@ -360,8 +360,10 @@ class Registry:
     def discover_module(self, module: ModuleType) -> None:
         """Register the signals defined as attributes of *module*.
 
-        signalkit signals get their names; plain ``django.dispatch.Signal``
-        objects not known yet are registered with unknown arguments.
+        signalkit signals that have no name yet (made by a factory function
+        in another module) are named after the attribute; plain
+        ``django.dispatch.Signal`` objects not known yet are registered with
+        unknown arguments.
         """
         from signalkit.signals import Signal
 
@@ -369,15 +371,15 @@ class Registry:
         for attribute, value in list(vars(module).items()):
             if not isinstance(value, DjangoSignal) or id(value) in self._names:
                 continue
-            dotted = f"{module.__name__}.{attribute}"
             if isinstance(value, Signal):
-                if value._module == module.__name__ and value._name is None:
-                    value._bind_name(dotted)
+                # Made by a factory function elsewhere: named where it lands.
+                value._bind_name(f"{module.__name__}.{attribute}")
+                self._unbound.discard(value)
                 continue
             self._add(
                 self._make_entry(
                     value,
-                    name=dotted,
+                    name=f"{module.__name__}.{attribute}",
                     args=(),
                     optional_args=(),
                     doc="",

@@ -113,11 +113,20 @@ def test_autodiscover_modules_setting_names_other_modules(make_app: MakeApp) -> 
 
 
 def test_autodiscover_returns_the_modules_it_imported() -> None:
-    assert autodiscover() == [
-        "django.contrib.auth.signals",
-        "signalkit.signals",
-        "testapp.signals",
-    ]
+    imported = autodiscover()
+
+    assert "testapp.signals" in imported
+    assert "django.contrib.auth.signals" in imported
+    assert all(name.endswith(".signals") for name in imported)
+
+
+def test_unbound_signals_elsewhere_do_not_stop_discovery() -> None:
+    from signalkit import Signal
+
+    unbound = Signal(args=["x"])  # Defined in this test, not in an app.
+    with pytest.raises(SignalNameError):
+        unbound.name  # noqa: B018
+    assert "testapp.signals" in autodiscover()
 
 
 def test_broken_signals_module_raises_its_own_error(make_app: MakeApp) -> None:
@@ -184,3 +193,17 @@ def test_bad_autodiscover_setting_raises_naming_it(value: object, message: str) 
 
     assert str(info.value).startswith("SIGNALKIT_AUTODISCOVER_MODULES ")
     assert message in str(info.value)
+
+
+def test_signal_made_by_a_factory_is_named_where_it_lands(make_app: MakeApp) -> None:
+    make_app(
+        "factory",
+        helpers="from signalkit import Signal\n\n"
+        "def make_signal():\n    return Signal(args=['x'])\n",
+        signals="from factory.helpers import make_signal\nmade = make_signal()\n",
+    )
+
+    with _installed("factory"):
+        entry = registry["factory.signals.made"]
+        assert entry.signal is sys.modules["factory.signals"].made
+        assert list(entry.args) == ["x"]

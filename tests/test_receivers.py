@@ -5,6 +5,7 @@ import gc
 from typing import Any
 
 import django
+import pytest
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit.receivers import callable_name, object_label, receiver_infos
@@ -118,3 +119,17 @@ def test_plain_class_sender_is_named() -> None:
         assert info.sender == f"{__name__}.Handler"
     else:
         assert info.sender == f"<sender id {id(Handler)!r}>"
+
+
+def test_senders_are_not_looked_up_before_models_are_ready(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.apps import apps
+
+    signal = DjangoSignal()
+    signal.connect(plain, sender=Post)
+    monkeypatch.setattr(apps, "models_ready", False)
+
+    [info] = receiver_infos(signal)
+    if django.VERSION < (6, 0):
+        assert info.sender == f"<sender id {id(Post)!r}>"

@@ -207,3 +207,12 @@ def test_pending_signal_of_a_dead_object_is_dropped() -> None:
     del signal
     assert len(fresh) == 0
     assert fresh._pending == []
+
+
+def test_app_label_is_unknown_before_apps_are_ready(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.apps import apps
+
+    monkeypatch.setattr(apps, "apps_ready", False)
+    assert registry["testapp.signals.post_published"].app_label is None
