@@ -24,6 +24,8 @@ SETTING_CHECKS = {
     "RECORD_MAX_SENDS": "signalkit.E003",
     "SUMMARY_MAX_LENGTH": "signalkit.E004",
     "SENSITIVE_ARGS": "signalkit.E005",
+    "TASKS_BACKEND": "signalkit.E010",
+    "TASKS_QUEUE_NAME": "signalkit.E011",
 }
 
 
@@ -40,14 +42,16 @@ def check_settings(
     return errors
 
 
-def _signature_problem(receiver: Callable[..., Any], entry: RegistryEntry) -> str | None:
+def _signature_problem(
+    receiver: Callable[..., Any], entry: RegistryEntry
+) -> str | None:
     if accepts_kwargs(receiver) is False:
         return "it does not accept **kwargs"
     try:
         signature = inspect.signature(receiver)
     except (TypeError, ValueError):
         return None  # Builtins and some C callables have no signature.
-    names = {name: None for name in entry.args}
+    names = dict.fromkeys(entry.args)
     for attempt in (names, {**names, **dict.fromkeys(entry.optional_args)}):
         try:
             signature.bind(sender=None, signal=None, **attempt)
@@ -85,3 +89,22 @@ def check_receiver_signatures(
                 )
             )
     return warnings
+
+
+@register(Tags.signals)
+def check_background_receivers(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Error for background receivers whose Tasks backend or queue is unusable."""
+    from signalkit.tasks import backend_problems
+
+    return [
+        Error(
+            f"Background receiver {proxy.path} cannot be enqueued: {problem}.",
+            hint="Configure the backend in TASKS (see SIGNALKIT_TASKS_BACKEND), "
+            "or pass backend=... and queue_name=... to @signalkit.receiver().",
+            obj=proxy,
+            id="signalkit.E012",
+        )
+        for proxy, problem in backend_problems()
+    ]

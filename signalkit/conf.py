@@ -35,9 +35,7 @@ def _require_bool(name: str, value: Any) -> bool:
 
 def _require_positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ImproperlyConfigured(
-            f"{name} must be a positive integer, not {value!r}."
-        )
+        raise ImproperlyConfigured(f"{name} must be a positive integer, not {value!r}.")
     return value
 
 
@@ -57,11 +55,19 @@ def _require_module_names(name: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _require_text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ImproperlyConfigured(
+            f"{name} must be a non-empty string, not {value!r} "
+            f"({type(value).__name__})."
+        )
+    return value
+
+
 def _require_names(name: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ImproperlyConfigured(
-            f"{name} must be a list of strings, not {value!r} "
-            f"({type(value).__name__})."
+            f"{name} must be a list of strings, not {value!r} ({type(value).__name__})."
         )
     for item in value:
         if not isinstance(item, str) or not item:
@@ -127,6 +133,20 @@ class Settings:
                     "token",
                 ],
             ),
+        )
+
+    @property
+    def TASKS_BACKEND(self) -> str:
+        """Alias in ``TASKS`` of the backend that background receivers use."""
+        return _require_text(
+            "SIGNALKIT_TASKS_BACKEND", _read("SIGNALKIT_TASKS_BACKEND", "default")
+        )
+
+    @property
+    def TASKS_QUEUE_NAME(self) -> str:
+        """Queue that background receivers' tasks go to."""
+        return _require_text(
+            "SIGNALKIT_TASKS_QUEUE_NAME", _read("SIGNALKIT_TASKS_QUEUE_NAME", "default")
         )
 
     def _clear_cache(self) -> None:

@@ -1,0 +1,85 @@
+"""What a web process does, run in its own process by tests/test_tasks_worker.py.
+
+``python -m tasks_scenarios NAME`` (with ``DJANGO_SETTINGS_MODULE=settings_tasks``)
+runs one scenario and prints its outcome as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import django
+
+
+class Rollback(Exception):
+    pass
+
+
+def publish(*, commit: bool) -> dict[str, Any]:
+    from django.db import transaction
+
+    import tasks_receivers
+    from testapp.models import Comment, Post
+
+    try:
+        with transaction.atomic():
+            post = Post.objects.create(title="Hello")
+            responses = tasks_receivers.post_published.send(
+                sender=Post, post=post, note="first post"
+            )
+            Comment.objects.create(post=post, body="Nice")
+            if not commit:
+                raise Rollback
+    except Rollback:
+        pass
+    return {"post": post.pk, "responses": [repr(result) for _, result in responses]}
+
+
+def publish_then_delete() -> dict[str, Any]:
+    import tasks_receivers
+    from testapp.models import Post
+
+    post = Post.objects.create(title="Soon gone")
+    tasks_receivers.post_published.send_on_commit(sender=Post, post=post)
+    Post.objects.filter(pk=post.pk).delete()
+    return {"post": post.pk}
+
+
+def request_report() -> dict[str, Any]:
+    import tasks_receivers
+
+    tasks_receivers.report_requested.send(sender=None, topic="sales")
+    return {}
+
+
+def task_results() -> list[dict[str, Any]]:
+    from django_tasks_db.models import DBTaskResult
+
+    return [
+        {
+            "task_path": row.task_path,
+            "receiver": row.args_kwargs["kwargs"]["receiver"],
+            "status": str(row.status),
+            "queue_name": row.queue_name,
+            "priority": row.priority,
+            "return_value": row.return_value,
+            "exception_class_path": row.exception_class_path,
+            "traceback": row.traceback,
+        }
+        for row in DBTaskResult.objects.order_by("enqueued_at", "task_path")
+    ]
+
+
+SCENARIOS: dict[str, Any] = {
+    "commit": lambda: publish(commit=True),
+    "rollback": lambda: publish(commit=False),
+    "publish-then-delete": publish_then_delete,
+    "request-report": request_report,
+    "task-results": task_results,
+}
+
+if __name__ == "__main__":
+    django.setup()
+    print(json.dumps(SCENARIOS[sys.argv[1]]()))
