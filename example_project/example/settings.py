@@ -114,9 +114,9 @@ DEBUG_TOOLBAR_PANELS = [
     "debug_toolbar.panels.templates.TemplatesPanel",
     "debug_toolbar.panels.alerts.AlertsPanel",
     "debug_toolbar.panels.cache.CachePanel",
-    # To be replaced by "signalkit.panels.SignalkitPanel", a superset that also
-    # shows which signals were sent during the request and which receivers ran.
-    "debug_toolbar.panels.signals.SignalsPanel",
+    # In place of "debug_toolbar.panels.signals.SignalsPanel": a superset that
+    # also shows which signals were sent during the request and which receivers ran.
+    "signalkit.panels.SignalkitPanel",
     "debug_toolbar.panels.tasks.TasksPanel",
     "debug_toolbar.panels.community.CommunityPanel",
     "debug_toolbar.panels.redirects.RedirectsPanel",
