@@ -138,8 +138,8 @@ class SendRecord:
         :attr:`~Recorder.sends`, to express the parent as an index.
         """
         parent = self.parent
-        parent_index = None if parent is None or positions is None else positions.get(
-            id(parent)
+        parent_index = (
+            None if parent is None or positions is None else positions.get(id(parent))
         )
         return {
             "signal": self.signal_name,

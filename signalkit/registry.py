@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, TypeAlias, Union
 
 from django.apps import apps
 from django.dispatch import Signal as DjangoSignal
@@ -26,7 +26,7 @@ from signalkit.receivers import ReceiverInfo, receiver_infos
 if TYPE_CHECKING:
     from signalkit.signals import Signal
 
-ArgsSpec = Union[Sequence[str], Mapping[str, str]]
+ArgsSpec: TypeAlias = Union[Sequence[str], Mapping[str, str]]  # noqa: UP007
 
 # Django passes these itself; a declared argument of the same name could never
 # be sent.
@@ -50,8 +50,10 @@ def normalize_args(spec: ArgsSpec, *, owner: str, what: str) -> dict[str, str]:
         items = [(name, "") for name in spec]
     declared: dict[str, str] = {}
     for name, description in items:
-        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(
-            name
+        if (
+            not isinstance(name, str)
+            or not name.isidentifier()
+            or keyword.iskeyword(name)
         ):
             raise SignalDeclarationError(
                 f"{owner}: {what} contains {name!r}, which is not a valid "
@@ -68,9 +70,7 @@ def normalize_args(spec: ArgsSpec, *, owner: str, what: str) -> dict[str, str]:
                 f"not {description!r}."
             )
         if name in declared:
-            raise SignalDeclarationError(
-                f"{owner}: {what} declares {name!r} twice."
-            )
+            raise SignalDeclarationError(f"{owner}: {what} declares {name!r} twice.")
         declared[name] = description
     return declared
 
@@ -146,7 +146,9 @@ class Registry:
             raise UnknownSignalError(self._unknown_message(name))
         return entry
 
-    def get(self, name: str, default: RegistryEntry | None = None) -> RegistryEntry | None:
+    def get(
+        self, name: str, default: RegistryEntry | None = None
+    ) -> RegistryEntry | None:
         """The entry registered under *name*, or *default*."""
         self._resolve_pending()
         return self._entries.get(name, default)
@@ -278,9 +280,7 @@ class Registry:
                 f"'blog.signals.post_published'."
             )
         if not isinstance(doc, str):
-            raise SignalDeclarationError(
-                f"{name}: doc must be a string, not {doc!r}."
-            )
+            raise SignalDeclarationError(f"{name}: doc must be a string, not {doc!r}.")
         required = normalize_args(args, owner=name, what="args")
         optional = normalize_args(optional_args, owner=name, what="optional_args")
         both = sorted(set(required) & set(optional))

@@ -98,7 +98,9 @@ def _describe(value: Any, sensitive: Sequence[str], depth: int) -> str:
     return f"<{cls.__module__}.{cls.__qualname__} object>"
 
 
-def _describe_mapping(value: Mapping[Any, Any], sensitive: Sequence[str], depth: int) -> str:
+def _describe_mapping(
+    value: Mapping[Any, Any], sensitive: Sequence[str], depth: int
+) -> str:
     parts = []
     for index, (key, item) in enumerate(value.items()):
         if index == _MAX_ITEMS:

@@ -63,7 +63,9 @@ def test_auth_signals_are_skipped_when_auth_is_not_installed() -> None:
     for name in AUTH_SIGNALS:
         registry.unregister(name)
     try:
-        without_auth = [a for a in settings.INSTALLED_APPS if a != "django.contrib.auth"]
+        without_auth = [
+            a for a in settings.INSTALLED_APPS if a != "django.contrib.auth"
+        ]
         with override_settings(INSTALLED_APPS=without_auth):
             register_builtin_signals()
             assert not any(name in registry for name in AUTH_SIGNALS)

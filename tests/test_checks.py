@@ -76,7 +76,9 @@ def test_receiver_with_a_misspelled_argument_warns(ordered: Signal) -> None:
 def test_receiver_requiring_an_optional_argument_is_fine_when_it_has_a_default(
     ordered: Signal,
 ) -> None:
-    def with_default(sender: Any, order: Any, coupon: Any = None, **kwargs: Any) -> None:
+    def with_default(
+        sender: Any, order: Any, coupon: Any = None, **kwargs: Any
+    ) -> None:
         pass
 
     def requires_optional(sender: Any, coupon: Any, **kwargs: Any) -> None:

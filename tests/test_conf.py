@@ -40,20 +40,51 @@ def test_other_settings_do_not_clear_the_cache() -> None:
 @pytest.mark.parametrize(
     ("setting", "attribute", "value", "message"),
     [
-        ("SIGNALKIT_VALIDATE_ARGS", "VALIDATE_ARGS", "yes", "must be True or False, not 'yes' (str)"),
-        ("SIGNALKIT_RECORD_MAX_SENDS", "RECORD_MAX_SENDS", 0, "must be a positive integer, not 0"),
-        ("SIGNALKIT_RECORD_MAX_SENDS", "RECORD_MAX_SENDS", True, "must be a positive integer, not True"),
-        ("SIGNALKIT_SUMMARY_MAX_LENGTH", "SUMMARY_MAX_LENGTH", "9", "must be a positive integer"),
-        ("SIGNALKIT_SENSITIVE_ARGS", "SENSITIVE_ARGS", "token", "must be a list of strings, not 'token' (str)"),
-        ("SIGNALKIT_SENSITIVE_ARGS", "SENSITIVE_ARGS", ["token", ""], "contains ''; every item must be a non-empty string"),
+        (
+            "SIGNALKIT_VALIDATE_ARGS",
+            "VALIDATE_ARGS",
+            "yes",
+            "must be True or False, not 'yes' (str)",
+        ),
+        (
+            "SIGNALKIT_RECORD_MAX_SENDS",
+            "RECORD_MAX_SENDS",
+            0,
+            "must be a positive integer, not 0",
+        ),
+        (
+            "SIGNALKIT_RECORD_MAX_SENDS",
+            "RECORD_MAX_SENDS",
+            True,
+            "must be a positive integer, not True",
+        ),
+        (
+            "SIGNALKIT_SUMMARY_MAX_LENGTH",
+            "SUMMARY_MAX_LENGTH",
+            "9",
+            "must be a positive integer",
+        ),
+        (
+            "SIGNALKIT_SENSITIVE_ARGS",
+            "SENSITIVE_ARGS",
+            "token",
+            "must be a list of strings, not 'token' (str)",
+        ),
+        (
+            "SIGNALKIT_SENSITIVE_ARGS",
+            "SENSITIVE_ARGS",
+            ["token", ""],
+            "contains ''; every item must be a non-empty string",
+        ),
     ],
 )
 def test_bad_values_raise_naming_the_setting(
     setting: str, attribute: str, value: object, message: str
 ) -> None:
-    with override_settings(**{setting: value}), pytest.raises(
-        ImproperlyConfigured
-    ) as info:
+    with (
+        override_settings(**{setting: value}),
+        pytest.raises(ImproperlyConfigured) as info,
+    ):
         getattr(conf, attribute)
 
     assert str(info.value).startswith(f"{setting} {message}")

@@ -106,8 +106,9 @@ def test_app_without_signals_module_is_skipped(make_app: MakeApp) -> None:
 def test_autodiscover_modules_setting_names_other_modules(make_app: MakeApp) -> None:
     make_app("shop", receivers=SIGNALS)
 
-    with override_settings(SIGNALKIT_AUTODISCOVER_MODULES=["receivers"]), _installed(
-        "shop"
+    with (
+        override_settings(SIGNALKIT_AUTODISCOVER_MODULES=["receivers"]),
+        _installed("shop"),
     ):
         assert "shop.receivers.shipped" in registry
 
@@ -139,7 +140,9 @@ def test_broken_signals_module_raises_its_own_error(make_app: MakeApp) -> None:
         sys.modules["broken.toggle"].BREAK = True  # type: ignore[attr-defined]
         del sys.modules["broken.signals"]
 
-        with pytest.raises(ModuleNotFoundError, match="No module named 'no_such_module'") as info:
+        with pytest.raises(
+            ModuleNotFoundError, match="No module named 'no_such_module'"
+        ) as info:
             autodiscover()
 
     assert info.value.name == "no_such_module"
@@ -180,15 +183,22 @@ def test_unbound_signal_in_a_discovered_module_is_an_error(make_app: MakeApp) ->
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("signals", "must be a list of module names, such as ['signals'], not 'signals' (str)"),
-        (["signals", "not a module"], "contains 'not a module', which is not a module name"),
+        (
+            "signals",
+            "must be a list of module names, such as ['signals'], not 'signals' (str)",
+        ),
+        (
+            ["signals", "not a module"],
+            "contains 'not a module', which is not a module name",
+        ),
         ([3], "contains 3, which is not a module name"),
     ],
 )
 def test_bad_autodiscover_setting_raises_naming_it(value: object, message: str) -> None:
-    with override_settings(SIGNALKIT_AUTODISCOVER_MODULES=value), pytest.raises(
-        ImproperlyConfigured
-    ) as info:
+    with (
+        override_settings(SIGNALKIT_AUTODISCOVER_MODULES=value),
+        pytest.raises(ImproperlyConfigured) as info,
+    ):
         autodiscover()
 
     assert str(info.value).startswith("SIGNALKIT_AUTODISCOVER_MODULES ")

@@ -37,7 +37,10 @@ def test_callable_names() -> None:
     assert callable_name(functools.partial(plain, 1)) == (
         f"functools.partial({__name__}.plain)"
     )
-    assert callable_name(lambda: None) == f"{__name__}.test_callable_names.<locals>.<lambda>"
+    assert (
+        callable_name(lambda: None)
+        == f"{__name__}.test_callable_names.<locals>.<lambda>"
+    )
 
 
 def test_callable_without_module_is_named_by_qualname() -> None:

@@ -156,7 +156,9 @@ def test_async_sends_and_receivers_are_recorded(signal: DjangoSignal) -> None:
     assert [r for r, _ in responses] == [ok, async_ok, async_broken]
     robust, plain = self_sends
     assert robust.method == "asend_robust"
-    assert {(c.name.rsplit(".", 1)[1], c.is_async, c.status) for c in robust.receivers} == {
+    assert {
+        (c.name.rsplit(".", 1)[1], c.is_async, c.status) for c in robust.receivers
+    } == {
         ("ok", False, "ok"),
         ("async_ok", True, "ok"),
         ("async_broken", True, "error"),
@@ -398,7 +400,9 @@ def test_mute_affects_only_the_current_thread(signal: DjangoSignal) -> None:
     signal.connect(ok)
     results: list[Any] = []
     with muting(frozenset({signal})):
-        thread = threading.Thread(target=lambda: results.append(signal.send(sender=None)))
+        thread = threading.Thread(
+            target=lambda: results.append(signal.send(sender=None))
+        )
         thread.start()
         thread.join(5)
         assert signal.send(sender=None) == []

@@ -133,19 +133,27 @@ def test_registering_the_same_signal_again_replaces_its_declaration(
 
 def test_register_rejects_a_second_name_for_one_signal(plain: DjangoSignal) -> None:
     registry.register(plain, name="thirdparty.first")
-    with pytest.raises(DuplicateSignalError, match="'thirdparty.first' cannot also be registered as 'thirdparty.second'"):
+    with pytest.raises(
+        DuplicateSignalError,
+        match=r"'thirdparty\.first' cannot also be registered as 'thirdparty\.second'",
+    ):
         registry.register(plain, name="thirdparty.second")
     assert "thirdparty.second" not in registry
 
 
 def test_register_rejects_a_taken_name(plain: DjangoSignal) -> None:
-    with pytest.raises(DuplicateSignalError, match="Two different signals are named 'testapp.signals.post_published'"):
+    with pytest.raises(
+        DuplicateSignalError,
+        match=r"Two different signals are named 'testapp\.signals\.post_published'",
+    ):
         registry.register(plain, name="testapp.signals.post_published")
     assert plain not in registry
 
 
 def test_register_rejects_non_signals() -> None:
-    with pytest.raises(TypeError, match=r"takes a django.dispatch.Signal, not 'x' \(str\)"):
+    with pytest.raises(
+        TypeError, match=r"takes a django.dispatch.Signal, not 'x' \(str\)"
+    ):
         registry.register("x", name="a.b")  # type: ignore[arg-type]
 
 
@@ -189,7 +197,11 @@ def test_entry_lists_connected_receivers(plain: DjangoSignal) -> None:
 
     infos = entry.receivers()
     assert [(i.name, i.dispatch_uid, i.weak) for i in infos] == [
-        (f"{__name__}.test_entry_lists_connected_receivers.<locals>.listen", "listen-once", True)
+        (
+            f"{__name__}.test_entry_lists_connected_receivers.<locals>.listen",
+            "listen-once",
+            True,
+        )
     ]
 
 

@@ -71,7 +71,9 @@ def _assert_same_as_django(scenario: Scenario, mode: str) -> None:
 
 
 def _named(responses: list[tuple[Any, Any]]) -> list[tuple[str, Any]]:
-    return [(receiver.__name__, _comparable(response)) for receiver, response in responses]
+    return [
+        (receiver.__name__, _comparable(response)) for receiver, response in responses
+    ]
 
 
 def _comparable(value: Any) -> Any:
@@ -101,7 +103,9 @@ async def async_failing(sender: Any, **kwargs: Any) -> None:
     raise KeyError("async receiver failed")
 
 
-def scenario_send_returns_receivers_and_responses(make: Callable[..., DjangoSignal]) -> Outcome:
+def scenario_send_returns_receivers_and_responses(
+    make: Callable[..., DjangoSignal],
+) -> Outcome:
     signal = make()
     signal.connect(first)
     signal.connect(second)
@@ -110,7 +114,9 @@ def scenario_send_returns_receivers_and_responses(make: Callable[..., DjangoSign
     return [_named(responses), [r for r, _ in responses] == [first, second]]
 
 
-def scenario_send_propagates_exception_and_stops(make: Callable[..., DjangoSignal]) -> Outcome:
+def scenario_send_propagates_exception_and_stops(
+    make: Callable[..., DjangoSignal],
+) -> Outcome:
     signal = make()
     calls: list[str] = []
 
@@ -149,7 +155,9 @@ def scenario_send_robust_wraps_and_logs(make: Callable[..., DjangoSignal]) -> Ou
     ]
 
 
-def scenario_sync_send_runs_async_receivers(make: Callable[..., DjangoSignal]) -> Outcome:
+def scenario_sync_send_runs_async_receivers(
+    make: Callable[..., DjangoSignal],
+) -> Outcome:
     signal = make()
     signal.connect(async_first)
     signal.connect(first)
@@ -164,7 +172,9 @@ def scenario_asend_mixes_sync_and_async(make: Callable[..., DjangoSignal]) -> Ou
     return [_named(asyncio.run(signal.asend(sender=None, value="v")))]
 
 
-def scenario_asend_propagates_async_exception(make: Callable[..., DjangoSignal]) -> Outcome:
+def scenario_asend_propagates_async_exception(
+    make: Callable[..., DjangoSignal],
+) -> Outcome:
     signal = make()
     signal.connect(async_failing)
     with pytest.raises(KeyError) as info:
@@ -172,7 +182,9 @@ def scenario_asend_propagates_async_exception(make: Callable[..., DjangoSignal])
     return [info.value.args]
 
 
-def scenario_asend_robust_wraps_both_kinds(make: Callable[..., DjangoSignal]) -> Outcome:
+def scenario_asend_robust_wraps_both_kinds(
+    make: Callable[..., DjangoSignal],
+) -> Outcome:
     signal = make()
     signal.connect(failing)
     signal.connect(async_failing)
@@ -281,10 +293,14 @@ def scenario_caching(make: Callable[..., DjangoSignal]) -> Outcome:
     return outcome
 
 
-_var: contextvars.ContextVar[str] = contextvars.ContextVar("semantics_var", default="unset")
+_var: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "semantics_var", default="unset"
+)
 
 
-def scenario_context_changes_made_by_receivers(make: Callable[..., DjangoSignal]) -> Outcome:
+def scenario_context_changes_made_by_receivers(
+    make: Callable[..., DjangoSignal],
+) -> Outcome:
     signal = make()
     seen: list[str] = []
 

@@ -205,7 +205,9 @@ def test_send_with_undeclared_argument_raises(published: Signal) -> None:
 
 
 def test_send_missing_several_arguments_lists_them(published: Signal) -> None:
-    with pytest.raises(SignalArgumentError, match="missing required arguments 'post', 'user'"):
+    with pytest.raises(
+        SignalArgumentError, match="missing required arguments 'post', 'user'"
+    ):
         published.send(sender=None)
 
 
@@ -256,7 +258,10 @@ def test_signal_without_args_accepts_no_arguments() -> None:
 
 def test_error_for_unnamed_signal_names_its_definition_site() -> None:
     signal = Signal(args=["x"])
-    with pytest.raises(SignalArgumentError, match=r"^<signal defined at .*test_signals\.py:\d+>\.send\(\)"):
+    with pytest.raises(
+        SignalArgumentError,
+        match=r"^<signal defined at .*test_signals\.py:\d+>\.send\(\)",
+    ):
         signal.send(sender=None)
 
 
@@ -294,7 +299,9 @@ def test_receiver_decorator_takes_a_list_of_signals(published: Signal) -> None:
 
 
 def test_receiver_task_options_need_background(published: Signal) -> None:
-    with pytest.raises(TypeError, match=r"task options 'queue_name' without background=True"):
+    with pytest.raises(
+        TypeError, match=r"task options 'queue_name' without background=True"
+    ):
         receiver(published, queue_name="emails")
 
 

@@ -1,0 +1,43 @@
+"""Shared set-up for the benchmarks: a minimal Django with signalkit installed."""
+
+from __future__ import annotations
+
+import timeit
+from collections.abc import Callable
+
+import django
+from django.conf import settings
+
+
+def setup_django() -> None:
+    if not settings.configured:
+        settings.configure(
+            INSTALLED_APPS=[
+                "django.contrib.contenttypes",
+                "django.contrib.auth",
+                "signalkit",
+            ],
+            DATABASES={
+                "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+            },
+        )
+        django.setup()
+
+
+def best_of(
+    functions: dict[str, Callable[[], object]], *, number: int, repeat: int = 7
+) -> dict[str, float]:
+    """Best time per call of each function, runs interleaved to share the noise."""
+    best = dict.fromkeys(functions, float("inf"))
+    for _ in range(repeat):
+        for name, function in functions.items():
+            seconds = timeit.timeit(function, number=number) / number
+            best[name] = min(best[name], seconds)
+    return best
+
+
+def report(title: str, baseline: float, candidate: float, goal: str) -> None:
+    print(
+        f"{title:<52} {candidate / baseline:5.2f}x  "
+        f"({candidate * 1e9:8.0f} ns vs {baseline * 1e9:8.0f} ns)  goal {goal}"
+    )

@@ -1,0 +1,59 @@
+"""What declaring a signal costs: signalkit.Signal.send vs django.dispatch.Signal.send.
+
+Run with ``python benchmarks/dispatch.py``. Both signals run in the same
+process, interleaved, and the ratio of their best times is printed: absolute
+times on a shared machine mean little.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _setup import best_of, report, setup_django
+
+setup_django()
+
+from django.dispatch import Signal as DjangoSignal  # noqa: E402
+
+from signalkit import Signal  # noqa: E402
+
+
+def make_receiver(index: int) -> Any:
+    def receiver(sender: Any, **kwargs: Any) -> int:
+        return index
+
+    return receiver
+
+
+def main() -> None:
+    receivers = [make_receiver(i) for i in range(5)]
+    print(f"Python {sys.version.split()[0]}")
+    for count in (5, 0):
+        plain = DjangoSignal()
+        declared = Signal(name=f"benchmarks.declared_{count}", args=["post", "user"])
+        for receiver in receivers[:count]:
+            plain.connect(receiver)
+            declared.connect(receiver)
+        times = best_of(
+            {
+                "django": lambda plain=plain: plain.send(sender=None, post=1, user=2),
+                "signalkit": lambda declared=declared: declared.send(
+                    sender=None, post=1, user=2
+                ),
+            },
+            number=20_000 if count else 200_000,
+        )
+        report(
+            f"signalkit.Signal.send / Signal.send, {count} receivers",
+            times["django"],
+            times["signalkit"],
+            "<= 1.10x",
+        )
+
+
+if __name__ == "__main__":
+    main()
