@@ -69,5 +69,8 @@ TASKS = {
         "BACKEND": f"{_TASKS_PACKAGE}.backends.dummy.DummyBackend",
         "QUEUES": ["default", "audit"],
     },
-    "immediate": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend"},
+    "immediate": {
+        "BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default", "audit"],
+    },
 }

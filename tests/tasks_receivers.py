@@ -18,6 +18,8 @@ from testapp.models import Comment
 
 post_published = Signal(args=["post"], optional_args=["note"])
 report_requested = Signal(args=["topic"])
+something_happened = Signal(optional_args=["value"])
+happened_later = Signal(args=["value"])
 
 calls: list[dict[str, Any]] = []
 
@@ -27,7 +29,7 @@ def note_call(**entry: Any) -> None:
     log = os.environ.get("SIGNALKIT_TASKS_LOG")
     if log:
         with open(log, "a") as file:
-            file.write(json.dumps(entry) + "\n")
+            file.write(json.dumps(entry, default=repr) + "\n")
 
 
 def label(sender: Any) -> str | None:
@@ -66,3 +68,13 @@ def index_comment(sender: Any, instance: Comment, created: bool, **kwargs: Any) 
         created=created,
         update_fields=sorted(kwargs["update_fields"] or []),
     )
+
+
+@receiver(something_happened, background=True)
+def remember(sender: Any, value: Any = None, **kwargs: Any) -> None:
+    note_call(receiver="remember", sender=sender, value=value)
+
+
+@receiver(happened_later, background=True)
+async def remember_later(sender: Any, value: Any, **kwargs: Any) -> None:
+    note_call(receiver="remember_later", sender=sender, value=value)
