@@ -57,9 +57,13 @@ def _signalkit_mute_signals(request: pytest.FixtureRequest) -> Iterator[None]:
     from signalkit.exceptions import UnknownSignalError
     from signalkit.testing import mute, resolve_signals
 
+    problem: str | None = None
     try:
         resolve_signals(names)
     except (UnknownSignalError, TypeError) as error:
-        pytest.fail(f"@pytest.mark.{MARKER}: {error}", pytrace=False)
+        problem = f"@pytest.mark.{MARKER}: {error}"
+    if problem is not None:
+        # Outside the except block, so the report does not chain the lookup error.
+        pytest.fail(problem, pytrace=False)
     with mute(*names):
         yield

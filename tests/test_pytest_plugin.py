@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import signalkit.pytest_plugin
+from signalkit.testing import Capture
+from testapp.signals import legacy_event, post_published
+
+pytest_plugins = ["pytester"]
+
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+# The plugin, used by this very test module
+
+
+def test_signals_fixture_captures_every_signal_of_the_test(signals: Capture) -> None:
+    legacy_event.send(sender=None)
+
+    signals.assert_sent(legacy_event, sender=None, times=1)
+    assert signals.signals is None
+
+
+@pytest.mark.mute_signals("testapp.signals.legacy_event")
+def test_mute_signals_marker_mutes_the_named_signals(signals: Capture) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def log(**kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    legacy_event.connect(log)
+    try:
+        legacy_event.send(sender=None)
+    finally:
+        legacy_event.disconnect(log)
+
+    assert calls == []
+    (send,) = signals.sends
+    assert send.muted
+
+
+@pytest.mark.mute_signals(post_published)
+@pytest.mark.mute_signals("testapp.signals.legacy_event")
+def test_mute_signals_markers_add_up_and_accept_signal_objects(
+    signals: Capture,
+) -> None:
+    calls: list[str] = []
+
+    def log(**kwargs: Any) -> None:
+        calls.append("called")
+
+    legacy_event.connect(log)
+    post_published.connect(log)
+    try:
+        legacy_event.send(sender=None)
+        post_published.send(sender=None, post=None, user=None)
+    finally:
+        legacy_event.disconnect(log)
+        post_published.disconnect(log)
+
+    assert calls == []
+    assert [send.muted for send in signals.sends] == [True, True]
+
+
+def test_mute_signals_marker_is_registered(pytestconfig: pytest.Config) -> None:
+    markers = pytestconfig.getini("markers")
+
+    assert any(line.startswith("mute_signals(*signals): ") for line in markers)
+
+
+# The plugin in a project of its own, run by pytest in a subprocess
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytest project using the test settings, as pytest-django sees it."""
+    pytester.makeini(
+        f"""
+        [pytest]
+        DJANGO_SETTINGS_MODULE = settings
+        pythonpath = {TESTS_DIR}
+        addopts = -p no:randomly -p no:cacheprovider
+        filterwarnings = error
+        """
+    )
+    return pytester
+
+
+def test_signals_fixture_in_a_project(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        """
+        from testapp.signals import post_published
+
+        def test_publish(signals):
+            post_published.send(sender=None, post="p", user="u")
+            signals.assert_sent(post_published, post="p", user="u")
+
+        def test_not_published(signals):
+            signals.assert_sent("testapp.signals.post_published")
+        """
+    )
+
+    result = project.runpytest_subprocess()
+
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: Expected testapp.signals.post_published to be sent; "
+            "it was not.",
+        ]
+    )
+
+
+def test_mute_signals_marker_in_a_project(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        """
+        import pytest
+        from testapp.signals import legacy_event
+
+        calls = []
+        legacy_event.connect(lambda **kwargs: calls.append(1), weak=False)
+
+        @pytest.mark.mute_signals("testapp.signals.legacy_event")
+        def test_muted():
+            legacy_event.send(sender=None)
+            assert calls == []
+
+        def test_not_muted():
+            legacy_event.send(sender=None)
+            assert calls == [1]
+        """
+    )
+
+    result = project.runpytest_subprocess("-p", "no:randomly")
+
+    result.assert_outcomes(passed=2)
+
+
+@pytest.fixture
+def fresh_plugin() -> ModuleType:
+    """The plugin module, executed again from its file.
+
+    pytest imports entry-point plugins before coverage starts; running the
+    module again in-process lets coverage see its top level too.
+    """
+    spec = importlib.util.spec_from_file_location(
+        "signalkit_pytest_plugin_again", signalkit.pytest_plugin.__file__
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("marker_args", "message"),
+    [
+        (
+            '"testapp.signals.legacy_evnt"',
+            "@pytest.mark.mute_signals: No signal is registered under the name "
+            "'testapp.signals.legacy_evnt'. Did you mean "
+            "'testapp.signals.legacy_event'*",
+        ),
+        (
+            "42",
+            "@pytest.mark.mute_signals: Expected a signal or a dotted signal name, "
+            "not 42 (int).",
+        ),
+    ],
+)
+def test_mute_signals_marker_with_an_unknown_signal_fails_the_test(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType, marker_args: str, message: str
+) -> None:
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.mute_signals({marker_args})
+        def test_muted():
+            pass
+        """
+    )
+
+    # In-process, with Django already set up by this test run.
+    result = pytester.runpytest_inprocess(
+        "-p",
+        "no:signalkit",
+        "-p",
+        "no:django",
+        "-p",
+        "no:randomly",
+        plugins=[fresh_plugin],
+    )
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([message])
+    result.stdout.no_fnmatch_line("*During handling*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_plugin_loads_without_django_configured(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_nothing_django():
+            assert True
+        """
+    )
+
+    result = pytester.runpytest_subprocess("-p", "no:django", "-p", "no:randomly")
+
+    result.assert_outcomes(passed=1)
