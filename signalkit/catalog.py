@@ -167,8 +167,8 @@ def render_table(signals: Sequence[dict[str, Any]], *, width: int = 100) -> str:
             if not data["declared"]
             else "declared"
         )
-        where = data["app"] or data["module"]
-        lines = [f"{data['name']}  [{where}, {kind}]"]
+        tags = ", ".join(tag for tag in (data["app"], kind) if tag)
+        lines = [f"{data['name']}  [{tags}]"]
         for paragraph in (data["doc"] or "").strip().split("\n\n"):
             if paragraph:
                 lines += textwrap.wrap(

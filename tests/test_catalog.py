@@ -462,7 +462,7 @@ def test_table_wraps_long_docs_and_keeps_paragraphs() -> None:
     output = render_table([make_signal(doc=doc)], width=40)
 
     assert output.splitlines()[:6] == [
-        "shop.signals.order_paid  [shop.signals, declared]",
+        "shop.signals.order_paid  [declared]",
         "  First paragraph First paragraph First",
         "  paragraph First paragraph First",
         "  paragraph",
@@ -479,7 +479,7 @@ def test_table_marks_builtin_signals_and_optional_arguments() -> None:
 
     output = render_table([make_signal(builtin=True, arguments=arguments)])
 
-    assert "[shop.signals, Django built-in]" in output
+    assert "shop.signals.order_paid  [Django built-in]\n" in output
     assert "    order\n    note (optional) — Free text\n" in output
     assert "  receivers: (none)\n" in output
 
