@@ -36,6 +36,9 @@ __all__ = ["Capture", "capture", "mute"]
 SignalLike = DjangoSignal | str
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+# How many sends of other signals a failure message lists.
+_MAX_OTHERS = 20
+
 
 class _Any:
     """The default of ``assert_sent(sender=...)``: any sender."""
@@ -184,7 +187,9 @@ class Capture:
             lines = [f"{signal_label(signal)} was not sent at all."]
         if others:
             lines.append("Other signals sent:")
-            lines.append(_listing(others))
+            lines.append(_listing(others[:_MAX_OTHERS]))
+            if len(others) > _MAX_OTHERS:
+                lines.append(f"  … and {len(others) - _MAX_OTHERS} more")
         elif not of_signal:
             lines.append("No signals were sent.")
         return "\n".join(lines)

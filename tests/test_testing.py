@@ -275,6 +275,19 @@ def test_assert_sent_of_a_signal_never_sent_lists_the_other_signals() -> None:
     )
 
 
+def test_assert_sent_lists_at_most_twenty_other_sends() -> None:
+    with capture() as signals:
+        for _ in range(25):
+            legacy_event.send(sender=None)
+
+    with pytest.raises(AssertionError) as raised:
+        signals.assert_sent(comment_added)
+
+    lines = str(raised.value).splitlines()
+    assert lines[-2] == "  20. testapp.signals.legacy_event(sender=None)"
+    assert lines[-1] == "  … and 5 more"
+
+
 def test_assert_sent_when_nothing_was_sent_says_so() -> None:
     with capture(comment_added) as signals:
         pass
