@@ -54,30 +54,11 @@ def request_report() -> dict[str, Any]:
     return {}
 
 
-def task_results() -> list[dict[str, Any]]:
-    from django_tasks_db.models import DBTaskResult
-
-    return [
-        {
-            "task_path": row.task_path,
-            "receiver": row.args_kwargs["kwargs"]["receiver"],
-            "status": str(row.status),
-            "queue_name": row.queue_name,
-            "priority": row.priority,
-            "return_value": row.return_value,
-            "exception_class_path": row.exception_class_path,
-            "traceback": row.traceback,
-        }
-        for row in DBTaskResult.objects.order_by("enqueued_at", "task_path")
-    ]
-
-
 SCENARIOS: dict[str, Any] = {
     "commit": lambda: publish(commit=True),
     "rollback": lambda: publish(commit=False),
     "publish-then-delete": publish_then_delete,
     "request-report": request_report,
-    "task-results": task_results,
 }
 
 if __name__ == "__main__":

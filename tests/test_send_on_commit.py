@@ -128,8 +128,3 @@ def test_signal_that_declares_using_receives_the_alias() -> None:
         registry.unregister(saved)
 
     assert received == ["default"]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_returns_nothing(published: Signal) -> None:
-    assert published.send_on_commit(sender=None, post=1) is None
