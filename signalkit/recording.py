@@ -168,6 +168,10 @@ class Recorder:
     def __init__(self, *, keep_values: bool = False, max_sends: int | None = None):
         self.keep_values = keep_values
         self.max_sends = conf.RECORD_MAX_SENDS if max_sends is None else max_sends
+        # Read once per recording: a settings lookup on every send and receiver
+        # call would cost more than the rest of the recording.
+        self.max_length = conf.SUMMARY_MAX_LENGTH
+        self.sensitive = conf.SENSITIVE_ARGS
         self.sends: list[SendRecord] = []
         self.dropped = 0
         """Sends not kept because :attr:`max_sends` was reached."""
@@ -201,8 +205,8 @@ def _start_send(
     parent_call = _current_call.get()
     parent = _current_send.get() if parent_call is not None else None
     keep_values = any(r.keep_values for r in keeping)
-    max_length = conf.SUMMARY_MAX_LENGTH
-    sensitive = conf.SENSITIVE_ARGS
+    max_length = first.max_length
+    sensitive = first.sensitive
     record = SendRecord(
         signal_name=registry.name_of(signal) or _fallback_name(signal),
         method=method,
@@ -256,11 +260,12 @@ def _finish_call(
 ) -> None:
     call.duration = time.perf_counter() - started
     keep = record.signal is not None
+    first = record._recorders[0]
     if error is not None:
         call.status = "error"
         call.exception_type = type(error).__qualname__
         call.exception_message = summarize(
-            str(error), max_length=conf.SUMMARY_MAX_LENGTH
+            str(error), max_length=first.max_length
         ).strip("'\"")
         call.exception = error if keep else None
         return
@@ -272,8 +277,8 @@ def _finish_call(
         call.status = "ok"
         call.result_summary = summarize(
             result,
-            max_length=conf.SUMMARY_MAX_LENGTH,
-            sensitive=conf.SENSITIVE_ARGS,
+            max_length=first.max_length,
+            sensitive=first.sensitive,
         )
     call.result = result if keep else None
 
@@ -391,7 +396,7 @@ def _end(record: SendRecord, token: Any, error: BaseException | None) -> None:
     if error is not None:
         record.exception_type = type(error).__qualname__
         record.exception_message = summarize(
-            str(error), max_length=conf.SUMMARY_MAX_LENGTH
+            str(error), max_length=record._recorders[0].max_length
         ).strip("'\"")
 
 
