@@ -1,0 +1,62 @@
+"""A Django test runner that keeps signalkit's recorder active for the whole run.
+
+Used by ``scripts/django_suite.py`` through ``django_suite_settings`` (Django's
+``tests/runtests.py`` has no ``--testrunner`` option, but it honours the
+``TEST_RUNNER`` setting). ``SIGNALKIT_SUITE_MODE`` selects ``record`` (the
+recorder only) or ``record+mute`` (the recorder plus a mute of a fresh,
+unrelated signal). At the end it prints one line, starting with
+:data:`REPORT_PREFIX`, that the script parses to check the recorder really
+recorded the suite's sends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import ExitStack
+from typing import Any
+
+from django.dispatch import Signal
+from django.test.runner import DiscoverRunner
+
+REPORT_PREFIX = "signalkit-suite-report: "
+MODE_ENV = "SIGNALKIT_SUITE_MODE"
+TESTS_DIR_ENV = "SIGNALKIT_SUITE_TESTS_DIR"
+SUITE_DIRS = ("dispatch", "signals")
+
+
+class RecordingRunner(DiscoverRunner):
+    """``DiscoverRunner`` whose whole ``run_tests()`` runs inside ``record()``."""
+
+    def run_tests(self, test_labels: list[str], **kwargs: Any) -> int:
+        import signalkit
+        from signalkit.recording import is_patched, muting, record
+
+        mode = os.environ.get(MODE_ENV, "record")
+        if mode not in {"record", "record+mute"}:
+            raise ValueError(f"unknown {MODE_ENV}={mode!r}")
+        with ExitStack() as stack:
+            recorder = stack.enter_context(record(max_sends=10**9))
+            if mode == "record+mute":
+                stack.enter_context(muting(frozenset({Signal()})))
+            patched_before = is_patched()
+            failures: int = super().run_tests(test_labels, **kwargs)
+            patched_after = is_patched()
+        tests_dir = os.environ.get(TESTS_DIR_ENV, "")
+        prefixes = tuple(os.path.join(tests_dir, name) + os.sep for name in SUITE_DIRS)
+        from_suites = sum(
+            1 for send in recorder.sends if send.site.startswith(prefixes)
+        )
+        report = {
+            "mode": mode,
+            "sends": len(recorder.sends),
+            "dropped": recorder.dropped,
+            "sends_from_suites": from_suites,
+            "patched": patched_before and patched_after,
+            "unpatched_after": not is_patched(),
+            "signalkit": signalkit.__file__,
+        }
+        sys.stdout.flush()
+        print(REPORT_PREFIX + json.dumps(report), file=sys.stderr, flush=True)
+        return failures
