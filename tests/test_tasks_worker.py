@@ -9,6 +9,7 @@ database: a SQLite file, or a throw-away PostgreSQL server.
 from __future__ import annotations
 
 import glob
+import importlib.util
 import json
 import os
 import shutil
@@ -24,7 +25,11 @@ from typing import Any
 
 import pytest
 
+import signalkit
+
 TESTS = Path(__file__).resolve().parent
+# The processes use the same signalkit as the tests (an installed wheel in tox).
+PYTHONPATH = os.pathsep.join([str(TESTS), str(Path(signalkit.__file__).parents[1])])
 TABLE = "django_tasks_database_dbtaskresult"
 
 
@@ -36,7 +41,7 @@ def python(env: dict[str, str], *args: str) -> str:
         env={
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "settings_tasks",
-            "PYTHONPATH": str(TESTS),
+            "PYTHONPATH": PYTHONPATH,
             **env,
         },
         capture_output=True,
@@ -197,10 +202,16 @@ class PostgresServer:
 def postgres() -> Iterator[PostgresServer]:
     """A running server with a migrated template database, ``signalkit_template``."""
     bin_dir = _postgres_bin()
-    if bin_dir is None:
+    missing = [
+        *(["PostgreSQL binaries (initdb, pg_ctl)"] if bin_dir is None else []),
+        *([] if importlib.util.find_spec("psycopg") else ["psycopg"]),
+    ]
+    if missing:
+        reason = f"{' and '.join(missing)} not found"
         if os.environ.get("SIGNALKIT_REQUIRE_POSTGRES") == "1":
-            pytest.fail("SIGNALKIT_REQUIRE_POSTGRES=1 but no PostgreSQL binaries found")
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found")
+            pytest.fail(f"SIGNALKIT_REQUIRE_POSTGRES=1 but {reason}")
+        pytest.skip(reason)
+    assert bin_dir is not None
     server = PostgresServer(bin_dir)
     server.start()
     try:
