@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Command run in the background by `make demo` before the web server, e.g.
-# DEMO_WORKER="python manage.py db_worker". Empty means no worker.
-DEMO_WORKER ?=
+# Command run in the background by `make demo` beside the web server: the
+# worker of background receivers. DEMO_WORKER= (empty) means no worker.
+DEMO_WORKER ?= python manage.py db_worker
 
 .DEFAULT_GOAL := help
 .PHONY: help install test lint typecheck pytest test-example demo demo-setup docs clean

@@ -56,6 +56,18 @@ def notify_followers(sender: type[Post], post: Post, user: User, **kwargs: Any) 
     return sent
 
 
+@receiver(post_published, background=True)
+def announce_post(sender: type[Post], post: Post, user: User, **kwargs: Any) -> None:
+    """Announce the post to feed readers and the site's social accounts.
+
+    Slow network calls that may fail: ``background=True`` makes each publish
+    enqueue a task (after the transaction commits) that a worker runs, here
+    ``manage.py db_worker`` (``make demo`` starts one). A failure leaves a
+    failed task with its traceback in the admin, not an error on "Publish".
+    """
+    logger.info("Announced post pk=%s by user pk=%s to feed readers", post.pk, user.pk)
+
+
 WORD_RE = re.compile(r"\w+")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import django
 import django_stubs_ext
 
 # Lets ModelAdmin[Post] and friends (written for mypy --strict) run at runtime.
@@ -30,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "debug_toolbar",
+    # The database queue of background receivers (run by manage.py db_worker).
+    "django_tasks_db",
     # signalkit's AppConfig.ready() imports every installed app's signals.py,
     # so accounts/signals.py and blog/signals.py need no ready() hook.
     "signalkit",
@@ -137,3 +140,10 @@ LOGGING = {
         "blog": {"handlers": ["console"], "level": "INFO"},
     },
 }
+
+# Background receivers (blog.signals.announce_post) go to the database queue;
+# `python manage.py db_worker` runs them. Django 5.2 needs the django-tasks
+# backport; Django 6.x has django.tasks built in.
+if django.VERSION < (6, 0):
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db"), "django_tasks")
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import weakref
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -8,6 +10,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Follow, SiteStats
 from blog import services
@@ -90,11 +93,18 @@ def test_publishing_twice_sends_the_signal_once(
 
 
 def test_post_published_has_the_blog_receivers() -> None:
+    # Weak references, except the background receiver (announce_post).
     names = {
-        getattr(ref(), "__name__", None) for _, ref, *_ in post_published.receivers
+        getattr(ref() if isinstance(ref, weakref.ref) else ref, "__name__", None)
+        for _, ref, *_ in post_published.receivers
     }
 
-    assert {"notify_followers", "update_search_index", "clear_caches"} <= names
+    assert {
+        "notify_followers",
+        "announce_post",
+        "update_search_index",
+        "clear_caches",
+    } <= names
 
 
 def test_publish_button_publishes_a_draft(
@@ -218,3 +228,21 @@ def test_logout_redirects_home(alice_client: Client) -> None:
     response = alice_client.post(reverse("accounts:logout"))
 
     assert response["Location"] == reverse("blog:home")
+
+
+def test_publishing_enqueues_the_announcement_for_a_worker(
+    draft: Post,
+    alice: User,
+    django_capture_on_commit_callbacks: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish(draft, alice)
+    [task] = DBTaskResult.objects.all()
+
+    # What `manage.py db_worker` does with it.
+    with caplog.at_level(logging.INFO, logger="blog.signals"):
+        task.task.call(*task.args_kwargs["args"], **task.args_kwargs["kwargs"])
+
+    assert task.args_kwargs["kwargs"]["receiver"] == "blog.signals.announce_post"
+    assert f"Announced post pk={draft.pk} by user pk={alice.pk}" in caplog.text

@@ -28,6 +28,7 @@ def test_post_published_is_declared_with_its_arguments() -> None:
 def test_autodiscovery_connected_the_blog_receivers() -> None:
     assert receiver_names("blog.signals.post_published") == [
         "blog.signals.notify_followers",
+        "blog.signals.announce_post",
         "blog.signals.update_search_index",
         "blog.signals.clear_caches",
         "blog.signals.count_published_post",
