@@ -46,7 +46,8 @@ REPORT_PREFIX = "signalkit-suite-report: "  # as in django_suite_runner
 
 _RAN = re.compile(r"^Ran (\d+) tests? in ", re.MULTILINE)
 _STATUS = re.compile(r"^(OK|FAILED)(?: \((.*)\))?\s*$", re.MULTILINE)
-_TEST_HEADER = re.compile(r"^(\w+) \(([\w.]+)\)")
+# "test_x (app.tests.Case.test_x)", possibly after unflushed text on the line.
+_TEST_HEADER = re.compile(r"\b(\w+) \(([\w.]+\.\1)\)")
 _OUTCOME = re.compile(
     r" \.\.\. (ok|skipped|FAIL|ERROR|expected failure|unexpected success)\b"
 )
@@ -133,7 +134,7 @@ def parse(mode: str, returncode: int, output: str) -> Result:
             result.details[key] = int(value)
     current: str | None = None
     for line in output.splitlines():
-        if header := _TEST_HEADER.match(line):
+        if header := _TEST_HEADER.search(line):
             current = header.group(2)
         if current is not None and (outcome := _OUTCOME.search(line)):
             result.outcomes[current] = outcome.group(1)
@@ -144,7 +145,9 @@ def parse(mode: str, returncode: int, output: str) -> Result:
 
 
 def run_mode(mode: str, tests_dir: Path) -> Result:
-    env = dict(os.environ)
+    # Unbuffered, so runtests' stdout and the test results on stderr interleave
+    # in the order they were written.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if mode == "plain":
         settings = "test_sqlite"
     else:
