@@ -117,7 +117,7 @@ class Settings:
 
     @property
     def SENSITIVE_ARGS(self) -> tuple[str, ...]:
-        """Substrings of argument names whose values recordings mask."""
+        """Words of argument names whose values recordings mask."""
         return _require_names(
             "SIGNALKIT_SENSITIVE_ARGS",
             _read(
@@ -125,10 +125,17 @@ class Settings:
                 [
                     "api",
                     "auth",
+                    "authorization",
+                    "cookie",
                     "credential",
                     "key",
                     "pass",
+                    "passphrase",
+                    "password",
+                    "passwd",
+                    "pin",
                     "secret",
+                    "session",
                     "signature",
                     "token",
                 ],

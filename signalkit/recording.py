@@ -316,7 +316,7 @@ class _AsyncReceiver(_SyncReceiver):
 
     __slots__ = ()
 
-    async def __call__(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def __call__(self, **kwargs: Any) -> Any:
         call = _start_call(self._record, self._signalkit_receiver, True)
         # Django 6.1 runs concurrent async receivers in one shared context, so
         # restore the value this send started with rather than a token.

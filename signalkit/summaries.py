@@ -12,6 +12,7 @@ import datetime
 import decimal
 import enum
 import pathlib
+import re
 import uuid
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
@@ -42,9 +43,23 @@ _SAFE_REPR = (
 _MAX_ITEMS = 10
 
 
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
 def is_sensitive(name: str, sensitive: Sequence[str]) -> bool:
+    """Whether argument *name* holds something secret.
+
+    A term matches a whole word of the name (``api_key``, ``authToken``), and a
+    term of five letters or more also matches inside a word (``userpassword``);
+    so ``key`` masks ``session_key`` but not ``monkey``, and ``auth`` masks
+    ``auth_header`` but not ``author``.
+    """
+    words = {word.lower() for word in _WORD.findall(name)}
     lowered = name.lower()
-    return any(word.lower() in lowered for word in sensitive)
+    return any(
+        term.lower() in words or (len(term) >= 5 and term.lower() in lowered)
+        for term in sensitive
+    )
 
 
 def _truncate(text: str, max_length: int) -> str:

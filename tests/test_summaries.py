@@ -121,3 +121,26 @@ def test_sensitive_arguments_are_masked_by_name() -> None:
         sensitive=("password", "token"),
     )
     assert summaries == {"user_password": MASK, "APIToken": MASK, "title": "'Hello'"}
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("password", True),
+        ("user_password", True),
+        ("userpassword", True),
+        ("api_key", True),
+        ("authToken", True),
+        ("HTTP_AUTHORIZATION", True),
+        ("session_key", True),
+        ("author", False),
+        ("monkey", False),
+        ("passenger", False),
+        ("title", False),
+    ],
+)
+def test_default_sensitive_words(name: str, masked: bool) -> None:
+    from signalkit.conf import conf
+    from signalkit.summaries import is_sensitive
+
+    assert is_sensitive(name, conf.SENSITIVE_ARGS) is masked
