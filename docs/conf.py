@@ -23,12 +23,17 @@ settings.configure(
         "django.contrib.auth",
         "signalkit",
     ],
-    DATABASES={
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
-    },
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
     USE_TZ=True,
 )
 django.setup()
+
+from signalkit.conf import conf as signalkit_conf  # noqa: E402  (needs setup())
+
+# Defaults that change as features grow are read from the code, not copied.
+rst_epilog = f"""
+.. |sensitive_args_default| replace:: ``{list(signalkit_conf.SENSITIVE_ARGS)!r}``
+"""
 
 _version = re.search(
     r'^version = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE
