@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import functools
 import pathlib
 import re
 import uuid
@@ -54,6 +55,12 @@ def is_sensitive(name: str, sensitive: Sequence[str]) -> bool:
     so ``key`` masks ``session_key`` but not ``monkey``, and ``auth`` masks
     ``auth_header`` but not ``author``.
     """
+    return _is_sensitive(name, tuple(sensitive))
+
+
+# Recordings ask about the same few argument names on every send.
+@functools.lru_cache(maxsize=1024)
+def _is_sensitive(name: str, sensitive: tuple[str, ...]) -> bool:
     words = {word.lower() for word in _WORD.findall(name)}
     lowered = name.lower()
     return any(
