@@ -39,6 +39,7 @@ TITLE = "<script>window.signalkitPwned = true</script> Escaping matters"
 # In the order blog/signals.py connects them.
 PUBLISHED_RECEIVERS = [
     "blog.signals.notify_followers",
+    "blog.signals.announce_post",  # background: shown as enqueued
     "blog.signals.update_search_index",
     "blog.signals.clear_caches",
     "blog.signals.count_published_post",
@@ -149,7 +150,12 @@ def test_panel_lists_receivers_of_a_published_post_and_runs_no_script(
                 .filter(has_text="/posts/new/")
                 .filter(has=page.locator("td:nth-child(2) p", has_text="POST"))
             )
+            post_request_id = post_row.get_attribute("data-request-id")
             post_row.locator("button.switchHistory").click()
+            # The switch fetches the POST's panels; wait until it has landed.
+            expect(page.locator("#djDebug")).to_have_attribute(
+                "data-request-id", post_request_id or ""
+            )
             page.click("#djdt-SignalkitPanel a")
             send = page.locator(
                 '#signalkit-panel tr[data-send="blog.signals.post_published"]'
