@@ -284,6 +284,17 @@ def test_a_receiver_exception_stands_out(
     assert "<b>boom" not in html
 
 
+def test_panel_rendered_within_the_page_shows_the_sends(
+    client: Client, settings: Settings
+) -> None:
+    settings.DEBUG_TOOLBAR_CONFIG = {"IS_RUNNING_TESTS": False, "RENDER_PANELS": True}
+
+    response = client.get("/publish/")
+
+    assert f'data-send="{PUBLISHED}"' in response.text
+    assert "testapp.signals.remember_publication" in response.text
+
+
 def test_a_request_without_sends_says_so(
     client: Client, toolbars: list[DebugToolbar]
 ) -> None:
