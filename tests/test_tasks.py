@@ -178,6 +178,30 @@ def test_bad_task_options_are_refused_at_connect(
     assert scratch_signal.receivers == []
 
 
+def test_task_options_without_background_are_refused(scratch_signal: Signal) -> None:
+    with pytest.raises(TypeError, match="task options 'queue_name' without"):
+        signalkit.receiver(scratch_signal, queue_name="audit")
+
+
+def test_one_background_receiver_can_serve_several_signals(
+    scratch_signal: Signal, queue: list[Any]
+) -> None:
+    other = Signal(name="signalkit_tests.other", args=["post"])
+    try:
+        signalkit.receiver([scratch_signal, other], background=True)(
+            tasks_receivers.remember
+        )
+        scratch_signal.send(sender=None, post=1)
+        other.send(sender=None, post=2)
+    finally:
+        registry.unregister(other)
+
+    assert [task.kwargs["signal"] for task in queue] == [
+        "signalkit_tests.scratch",
+        "signalkit_tests.other",
+    ]
+
+
 # Sending
 
 
