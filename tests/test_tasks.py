@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+import django
 import pytest
 from django.conf import settings
 from django.db import transaction
@@ -340,6 +341,27 @@ def test_argument_that_is_not_json_fails_at_once_naming_everything(
 def test_unsaved_instance_fails_at_once() -> None:
     with pytest.raises(BackgroundArgumentError, match="has no pk yet"):
         post_published.send(sender=Post, post=Post(title="Draft"))
+
+
+@pytest.mark.skipif(
+    django.VERSION < (6, 0), reason="the toolbar's Tasks panel needs Django 6"
+)
+def test_enqueued_task_reaches_the_toolbars_tasks_panel(queue: list[Any]) -> None:
+    # django-debug-toolbar's TasksPanel lists what django.tasks' task_enqueued
+    # reports during the request.
+    enqueued: list[Any] = []
+
+    def note(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        enqueued.append(task_result)
+
+    task_enqueued = tasks_framework().signals.task_enqueued
+    task_enqueued.connect(note)
+    try:
+        tasks_receivers.something_happened.send(sender=None)
+    finally:
+        task_enqueued.disconnect(note)
+
+    assert [result.id for result in enqueued] == [queue[0].id]
 
 
 def test_sender_that_cannot_travel_fails_at_once() -> None:
