@@ -195,7 +195,7 @@ class BackgroundReceiver:
             name: self._encode(signal_name, name, value)
             for name, value in named.items()
         }
-        text = self._to_json(signal_name, encoded)
+        text = self._to_json(signal_name, named, encoded)
         return {
             "receiver": self.path,
             "signal": signal_name,
@@ -228,18 +228,18 @@ class BackgroundReceiver:
             return ["set", list(value)]
         return ["json", value]
 
-    def _to_json(self, signal_name: str, encoded: dict[str, list[Any]]) -> str:
-        try:
-            return json.dumps(encoded)
-        except (TypeError, ValueError):
-            for name, value in encoded.items():
-                try:
-                    json.dumps(value)
-                except (TypeError, ValueError) as error:
-                    raise self._fail(
-                        signal_name, name, f"{type(value[-1]).__name__} is not JSON"
-                    ) from error
-            raise  # pragma: no cover  (each value alone encodes: unreachable)
+    def _to_json(
+        self, signal_name: str, named: dict[str, Any], encoded: dict[str, list[Any]]
+    ) -> str:
+        # One argument at a time, so that an error names the argument.
+        parts = []
+        for name, value in encoded.items():
+            try:
+                parts.append(f"{json.dumps(name)}: {json.dumps(value)}")
+            except (TypeError, ValueError) as error:
+                problem = f"{type(named[name]).__name__} value ({error})"
+                raise self._fail(signal_name, name, problem) from error
+        return "{" + ", ".join(parts) + "}"
 
     def _encode_sender(self, signal_name: str, sender: Any) -> list[Any] | None:
         if sender is None:

@@ -332,7 +332,8 @@ def test_argument_that_is_not_json_fails_at_once_naming_everything(
 
     assert str(caught.value).startswith(
         "tasks_receivers.post_published cannot send argument 'note' to "
-        "background receiver tasks_receivers.notify_followers: object is not JSON."
+        "background receiver tasks_receivers.notify_followers: object value "
+        "(Object of type object is not JSON serializable)."
     )
     assert callbacks == []
 
