@@ -349,3 +349,14 @@ def test_signal_created_in_a_module_without_name_is_registered_lazily() -> None:
     finally:
         registry.unregister("lazy_module.late")
         del sys.modules["lazy_module"]
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
+def test_exact_required_arguments_take_the_fast_path(
+    published: Signal, method: str
+) -> None:
+    published.connect(noop)
+    result = getattr(published, method)(sender=None, post=1, user=2)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    assert result == [(noop, None)]
