@@ -27,7 +27,7 @@ import django
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit.conf import conf
-from signalkit.receivers import callable_name, object_label
+from signalkit.receivers import callable_name
 from signalkit.registry import registry
 from signalkit.summaries import summarize, summarize_arguments
 
@@ -208,11 +208,10 @@ def _start_send(
     max_length = first.max_length
     sensitive = first.sensitive
     record = SendRecord(
-        signal_name=registry.name_of(signal) or _fallback_name(signal),
+        signal_name=signal_label(signal),
         method=method,
-        sender_label=summarize(sender, max_length=max_length)
-        if not isinstance(sender, type)
-        else object_label(sender),
+        # summarize() names classes and models by label, like the catalog.
+        sender_label=summarize(sender, max_length=max_length),
         arguments=summarize_arguments(
             named, max_length=max_length, sensitive=sensitive
         ),
@@ -233,12 +232,22 @@ def _start_send(
     return record
 
 
-def _fallback_name(signal: DjangoSignal) -> str:
+def signal_label(signal: DjangoSignal) -> str:
+    """The registry name of *signal*, or a description of an unregistered one."""
+    name = registry.name_of(signal)
+    if name is not None:
+        return name
     label = getattr(signal, "_label", None)
     if callable(label):
         return str(label())
     cls = type(signal)
     return f"<{cls.__module__}.{cls.__qualname__} at {id(signal):#x}>"
+
+
+def _error_summary(error: BaseException, max_length: int) -> tuple[str, str]:
+    """The exception's type name and its message, summarised without quotes."""
+    message = summarize(str(error), max_length=max_length).strip("'\"")
+    return type(error).__qualname__, message
 
 
 def _start_call(record: SendRecord, receiver: Any, is_async: bool) -> ReceiverCall:
@@ -263,10 +272,9 @@ def _finish_call(
     first = record._recorders[0]
     if error is not None:
         call.status = "error"
-        call.exception_type = type(error).__qualname__
-        call.exception_message = summarize(
-            str(error), max_length=first.max_length
-        ).strip("'\"")
+        call.exception_type, call.exception_message = _error_summary(
+            error, first.max_length
+        )
         call.exception = error if keep else None
         return
     status = getattr(type(result), "signalkit_status", None)
@@ -394,10 +402,9 @@ def _end(record: SendRecord, token: Any, error: BaseException | None) -> None:
         time.perf_counter() - record._recorders[0].started - record.started
     )
     if error is not None:
-        record.exception_type = type(error).__qualname__
-        record.exception_message = summarize(
-            str(error), max_length=record._recorders[0].max_length
-        ).strip("'\"")
+        record.exception_type, record.exception_message = _error_summary(
+            error, record._recorders[0].max_length
+        )
 
 
 def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:

@@ -27,7 +27,7 @@ from typing import Any, TypeVar, cast
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit.conf import conf
-from signalkit.recording import Recorder, SendRecord, muting, record
+from signalkit.recording import Recorder, SendRecord, muting, record, signal_label
 from signalkit.registry import registry
 from signalkit.summaries import summarize
 
@@ -56,11 +56,6 @@ def resolve_signals(signals: Iterable[SignalLike]) -> tuple[DjangoSignal, ...]:
     :raises signalkit.exceptions.UnknownSignalError: for an unknown name.
     """
     return tuple(registry.resolve(signal) for signal in signals)
-
-
-def signal_label(signal: DjangoSignal) -> str:
-    """The dotted name of *signal*, or a description of the object."""
-    return registry.name_of(signal) or repr(signal)
 
 
 def _summary(value: Any) -> str:
@@ -209,16 +204,10 @@ def _times(count: int) -> str:
 
 
 def _expectation(signal: DjangoSignal, *, sender: Any, kwargs: dict[str, Any]) -> str:
-    parts = [] if sender is ANY else [f"sender={_sender_summary(sender)}"]
+    parts = [] if sender is ANY else [f"sender={_summary(sender)}"]
     parts += [f"{name}={_summary(value)}" for name, value in kwargs.items()]
     label = signal_label(signal)
     return f"{label}({', '.join(parts)})" if parts else label
-
-
-def _sender_summary(sender: Any) -> str:
-    from signalkit.receivers import object_label
-
-    return object_label(sender) if isinstance(sender, type) else _summary(sender)
 
 
 def _send_line(send: SendRecord) -> str:
@@ -244,7 +233,7 @@ def _describe_send(
     lines = [f"  - {_send_line(send)}"]
     if sender is not ANY and send.sender != sender:
         lines.append(
-            f"      sender: expected {_sender_summary(sender)}, got {send.sender_label}"
+            f"      sender: expected {_summary(sender)}, got {send.sender_label}"
         )
     for name, value in kwargs.items():
         if name not in send.kwargs:
