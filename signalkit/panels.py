@@ -21,8 +21,8 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from signalkit.catalog import build_catalog
 from signalkit.recording import Recorder, record
-from signalkit.registry import RegistryEntry, registry
 
 __all__ = ["SignalkitPanel"]
 
@@ -51,33 +51,6 @@ class _Row(TypedDict):
     parent_number: int | None
     parent_receiver: str | None
     errors: int
-
-
-def _catalog_entry(entry: RegistryEntry) -> dict[str, Any]:
-    return {
-        "name": entry.name,
-        "args": dict(entry.args),
-        "optional_args": dict(entry.optional_args),
-        "declared": entry.declared,
-        "builtin": entry.builtin,
-        "doc": entry.doc,
-        "defined_at": entry.defined_at or "",
-        "receivers": [
-            {
-                "name": info.name,
-                "sender": info.sender,
-                "dispatch_uid": info.dispatch_uid,
-                "weak": info.weak,
-                "is_async": info.is_async,
-            }
-            for info in entry.receivers()
-        ],
-    }
-
-
-def catalog() -> list[dict[str, Any]]:
-    """Every registered signal as JSON-native data, in name order."""
-    return [_catalog_entry(entry) for entry in registry]
 
 
 def _unseen(catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -178,7 +151,7 @@ class SignalkitPanel(Panel):
     def generate_stats(self, request: HttpRequest, response: HttpResponse) -> None:
         recorder = self._recorder
         sends = [] if recorder is None else recorder.to_dicts()
-        signals = catalog()
+        signals = build_catalog()
         self.record_stats(
             {
                 "sends": sends,
