@@ -7,7 +7,6 @@ the same thing.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import textwrap
@@ -17,7 +16,7 @@ from typing import Any
 from django.apps import apps
 
 from signalkit.receivers import ReceiverInfo
-from signalkit.registry import RegistryEntry, registry
+from signalkit.registry import RegistryEntry, did_you_mean, registry
 
 #: Version of the JSON document; bumped only when a key changes meaning or goes.
 JSON_VERSION = 1
@@ -89,11 +88,13 @@ def _app_label(app: str) -> str:
         if app in (config.label, config.name):
             return config.label
     labels = sorted(config.label for config in apps.get_app_configs())
-    message = f"No installed app is labelled {app!r}."
-    close = difflib.get_close_matches(app, labels, n=3)
-    if close:
-        message += " Did you mean " + " or ".join(map(repr, close)) + "?"
-    raise CatalogFilterError(message + " Installed apps: " + ", ".join(labels) + ".")
+    raise CatalogFilterError(
+        f"No installed app is labelled {app!r}."
+        + did_you_mean(app, labels)
+        + " Installed apps: "
+        + ", ".join(labels)
+        + "."
+    )
 
 
 def _matches_signal(name: str, wanted: str) -> bool:
@@ -117,13 +118,10 @@ def build_catalog(
     if signal is not None:
         matching = [data for data in signals if _matches_signal(data["name"], signal)]
         if not matching:
-            message = f"No registered signal matches {signal!r}."
-            close = difflib.get_close_matches(
-                signal, [data["name"] for data in signals], n=3
+            raise CatalogFilterError(
+                f"No registered signal matches {signal!r}."
+                + did_you_mean(signal, [data["name"] for data in signals])
             )
-            if close:
-                message += " Did you mean " + " or ".join(map(repr, close)) + "?"
-            raise CatalogFilterError(message)
         signals = matching
     if label is not None:
         signals = [

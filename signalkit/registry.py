@@ -7,7 +7,7 @@ import keyword
 import sys
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, TypeAlias, Union
@@ -73,6 +73,12 @@ def normalize_args(spec: ArgsSpec, *, owner: str, what: str) -> dict[str, str]:
             raise SignalDeclarationError(f"{owner}: {what} declares {name!r} twice.")
         declared[name] = description
     return declared
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`` Did you mean 'a' or 'b'?`` for the closest candidates, or ``""``."""
+    close = difflib.get_close_matches(word, list(candidates), n=3)
+    return f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
 
 
 def caller_site(depth: int) -> str:
@@ -197,11 +203,9 @@ class Registry:
         )
 
     def _unknown_message(self, name: str) -> str:
-        message = f"No signal is registered under the name {name!r}."
-        close = difflib.get_close_matches(name, list(self._entries), n=3)
-        if close:
-            message += " Did you mean " + " or ".join(repr(c) for c in close) + "?"
-        return message
+        return f"No signal is registered under the name {name!r}." + did_you_mean(
+            name, self._entries
+        )
 
     # Registration
 
