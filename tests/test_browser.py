@@ -125,6 +125,9 @@ def test_panel_lists_receivers_of_a_published_post_and_runs_no_script(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
         )
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        # CI runs this beside other tox environments; give slow moments room.
+        page.set_default_timeout(30_000)
+        expect.set_options(timeout=15_000)
         dialogs: list[str] = []
 
         def on_dialog(dialog: Dialog) -> None:
@@ -147,6 +150,15 @@ def test_panel_lists_receivers_of_a_published_post_and_runs_no_script(
             # The redirect's target shows the toolbar; the publishing POST is
             # in its history.
             page.click("#djdt-HistoryPanel a")
+            # The toolbar loads history.js as an async module after the panel's
+            # HTML; a Switch click before it has run does nothing. Importing
+            # the same URL resolves once that module has been evaluated.
+            history_js = page.locator('script[src*="debug_toolbar/js/history.js"]')
+            history_js.wait_for(state="attached")
+            page.evaluate(
+                "async (src) => { await import(src); }",
+                history_js.evaluate("s => s.src"),
+            )
             post_row = (
                 page.locator("#djDebug tr[data-request-id]")
                 .filter(has_text="/posts/new/")
