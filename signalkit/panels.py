@@ -65,11 +65,11 @@ def _unseen(catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _receiver_time(sends: list[dict[str, Any]]) -> float:
+def _receiver_time_us(sends: list[dict[str, Any]]) -> int:
     # A receiver's duration includes the receivers of the sends it makes, so
     # only top-level sends count towards the total.
     return sum(
-        call["duration"] or 0.0
+        call["duration_us"] or 0
         for send in sends
         if send["parent"] is None
         for call in send["receivers"]
@@ -87,7 +87,7 @@ def _rows(sends: list[dict[str, Any]]) -> Iterator[_Row]:
         yield {
             "send": send,
             "receivers": [
-                {**call, "milliseconds": (call["duration"] or 0.0) * 1000}
+                {**call, "milliseconds": (call["duration_us"] or 0) / 1000}
                 for call in send["receivers"]
             ],
             "number": number,
@@ -119,7 +119,7 @@ class SignalkitPanel(Panel):
         stats: dict[str, Any] = self.get_stats()
         sends = stats.get("sends", [])
         calls = sum(len(send["receivers"]) for send in sends)
-        milliseconds = stats.get("receiver_time", 0.0) * 1000
+        milliseconds = stats.get("receiver_time_us", 0) / 1000
         return ngettext(
             "%(sends)d send, %(calls)d receivers run in %(time).1f ms",
             "%(sends)d sends, %(calls)d receivers run in %(time).1f ms",
@@ -151,25 +151,25 @@ class SignalkitPanel(Panel):
     def generate_stats(self, request: HttpRequest, response: HttpResponse) -> None:
         recorder = self._recorder
         sends = [] if recorder is None else recorder.to_dicts()
-        signals = build_catalog()
         self.record_stats(
             {
                 "sends": sends,
                 "dropped": 0 if recorder is None else recorder.dropped,
                 "max_sends": None if recorder is None else recorder.max_sends,
-                "receiver_time": _receiver_time(sends),
-                "catalog": signals,
-                "unseen": _unseen(signals),
+                "receiver_time_us": _receiver_time_us(sends),
             }
         )
 
     @property
     def content(self) -> str:
-        # Stats only: when the toolbar renders a panel from its store, there is
-        # no request and no recorder.
+        # The sends come from the stats only: when the toolbar renders a panel
+        # from its store, there is no request and no recorder. The registered
+        # signals describe the project, not the request, so they are read now
+        # rather than stored with every request.
         stats: dict[str, Any] = self.get_stats()
         sends = stats.get("sends", [])
         rows = list(_rows(sends))
+        signals = build_catalog()
         return render_to_string(
             self.template,
             {
@@ -177,10 +177,10 @@ class SignalkitPanel(Panel):
                 "send_count": len(sends),
                 "receiver_count": sum(len(send["receivers"]) for send in sends),
                 "error_count": sum(row["errors"] for row in rows),
-                "receiver_time": stats.get("receiver_time", 0.0) * 1000,
+                "receiver_time": stats.get("receiver_time_us", 0) / 1000,
                 "dropped": stats.get("dropped", 0),
                 "max_sends": stats.get("max_sends"),
-                "catalog": stats.get("catalog", []),
-                "unseen": stats.get("unseen", []),
+                "catalog": signals,
+                "unseen": _unseen(signals),
             },
         )

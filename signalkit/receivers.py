@@ -12,6 +12,7 @@ import inspect
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MethodType
 from typing import Any
 
 from django.apps import apps
@@ -30,6 +31,36 @@ def callable_name(obj: object) -> str:
         cls = type(obj)
         module, qualname = cls.__module__, f"{cls.__qualname__}()"
     return f"{module}.{qualname}" if module else qualname
+
+
+_receiver_names: dict[int, str] = {}
+
+
+def receiver_name(receiver: object) -> str:
+    """:func:`callable_name`, remembered for each function while it lives.
+
+    Recordings name every receiver that runs; this keeps that to a lookup.
+    """
+    # A bound method is a new object on each send: key on its function.
+    key = receiver.__func__ if type(receiver) is MethodType else receiver
+    name = _receiver_names.get(id(key))
+    if name is None:
+        name = remember(_receiver_names, key, callable_name(receiver))
+    return name
+
+
+def remember(labels: dict[int, str], obj: object, label: str) -> str:
+    """Store *label* in *labels* under ``id(obj)`` until *obj* is collected.
+
+    Objects that cannot be weakly referenced are not stored, since their id
+    could be reused by another object.
+    """
+    try:
+        weakref.finalize(obj, labels.pop, id(obj), None)
+    except TypeError:
+        return label
+    labels[id(obj)] = label
+    return label
 
 
 def object_label(obj: object) -> str:

@@ -13,23 +13,26 @@ exactly what Django returns.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from types import FrameType, MappingProxyType
 from typing import Any
 
 import django
 from django.dispatch import Signal as DjangoSignal
+from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.conf import conf
-from signalkit.receivers import callable_name
+from signalkit.receivers import receiver_name, remember
 from signalkit.registry import registry
-from signalkit.summaries import summarize, summarize_arguments
+from signalkit.summaries import PLAIN_TYPES, Summarizer, summarize
 
 _recorders: ContextVar[tuple[Recorder, ...]] = ContextVar(
     "signalkit_recorders", default=()
@@ -40,7 +43,8 @@ _muted: ContextVar[frozenset[DjangoSignal]] = ContextVar(
 _current_send: ContextVar[SendRecord | None] = ContextVar(
     "signalkit_current_send", default=None
 )
-_current_call: ContextVar[ReceiverCall | None] = ContextVar(
+# The receiver running under a wrapper (async sends): its send and index.
+_current_call: ContextVar[tuple[SendRecord, int] | None] = ContextVar(
     "signalkit_current_call", default=None
 )
 
@@ -50,16 +54,32 @@ _INTERNAL_DIRS = tuple(
     for module in (django, asyncio, sys.modules[__name__.rpartition(".")[0]])
     if module.__file__
 )
+_internal_files: dict[str, bool] = {}
+_now = time.perf_counter
 
 
-def _send_site() -> str:
-    frame = sys._getframe(2)
+def _send_site() -> tuple[str, int] | None:
+    # Called from SendRecord() in _start_send() in a patched send method:
+    # the walk starts at the caller of that method.
+    frame: FrameType | None = sys._getframe(4)
+    internal = _internal_files
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_INTERNAL_DIRS) and "asgiref" not in filename:
-            return f"{filename}:{frame.f_lineno}"
-        frame = frame.f_back  # type: ignore[assignment]
-    return "<unknown>"
+        skip = internal.get(filename)
+        if skip is None:
+            skip = internal[filename] = (
+                filename.startswith(_INTERNAL_DIRS) or "asgiref" in filename
+            )
+        if not skip:
+            return filename, frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def _microseconds(seconds: float | None) -> int | None:
+    # Whole microseconds: JSON encodes integers far faster than floats, and
+    # the toolbar's store encodes every request's sends.
+    return None if seconds is None else round(seconds * 1_000_000)
 
 
 @dataclass(eq=False)
@@ -88,8 +108,8 @@ class ReceiverCall:
         return {
             "name": self.name,
             "is_async": self.is_async,
-            "started": self.started,
-            "duration": self.duration,
+            "started_us": _microseconds(self.started),
+            "duration_us": _microseconds(self.duration),
             "status": self.status,
             "result": self.result_summary,
             "exception_type": self.exception_type,
@@ -97,39 +117,141 @@ class ReceiverCall:
         }
 
 
-@dataclass(eq=False)
 class SendRecord:
     """One send of a signal, with the receivers that ran."""
 
     signal_name: str
+    """The registry name of the signal, or a description of an unregistered one."""
     method: str
     """``"send"``, ``"send_robust"``, ``"asend"`` or ``"asend_robust"``."""
-    sender_label: str
-    arguments: dict[str, str]
-    """Summaries of the keyword arguments, sensitive ones masked."""
-    site: str
-    """``file:line`` of the first frame outside Django and signalkit."""
     started: float
-    depth: int
-    parent: SendRecord | None
+    """Seconds since the recording started."""
+    depth: int = 0
+    """How many sends this one is nested in."""
+    parent: SendRecord | None = None
     """The send whose receiver made this send, if any."""
-    parent_receiver: ReceiverCall | None
-    """The receiver that made this send, if any."""
-    receivers: list[ReceiverCall] = field(default_factory=list)
     duration: float | None = None
     muted: bool = False
-    muted_receivers: list[str] = field(default_factory=list)
+    muted_receivers: Sequence[str] = ()
     exception_type: str | None = None
     exception_message: str | None = None
     signal: DjangoSignal | None = None
     """The signal, kept only by recorders with ``keep_values=True``."""
     sender: Any = None
     """The sender, kept only by recorders with ``keep_values=True``."""
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    kwargs: Mapping[str, Any] = MappingProxyType({})
     """The arguments, kept only by recorders with ``keep_values=True``."""
-    _signal_id: int = 0
-    _claimed: bool = False
-    _recorders: tuple[Recorder, ...] = ()
+
+    # A send happens often and is read rarely: __init__ sets only what varies
+    # and the rest is worked out when read.
+    _parent_index: int | None = None
+    _keep_values = False
+    _sender_label: str | None = None
+    _arguments: dict[str, str] | None = None
+    _calls: list[ReceiverCall] | None = None
+    _claimed = False
+    # Whether _run_sync runs the receivers (rather than Django, wrapped).
+    _inline = False
+    # While _run_sync runs the receivers: the responses so far, whose length
+    # is the index of the receiver running.
+    _responses: list[tuple[Any, Any]] | None = None
+    # What _run_sync keeps of the receivers it ran (see _keep_calls).
+    _ran: tuple[list[str], list[float], list[Any]] | None = None
+
+    def __init__(
+        self,
+        recorders: tuple[Recorder, ...],
+        signal: DjangoSignal,
+        method: str,
+        sender: Any,
+        named: dict[str, Any],
+        parent: SendRecord | None,
+        parent_index: int | None,
+    ) -> None:
+        self._recorders = recorders
+        self._signal_id = id(signal)
+        self._site = _send_site()
+        self.signal_name = signal_label(signal)
+        self.method = method
+        # Values of the plain types are summarised only when read: holding
+        # them changes no object's lifetime. Anything else is summarised now.
+        summarizer = recorders[0].summarizer
+        if type(sender) in PLAIN_TYPES:
+            self._sender = sender
+        else:
+            self._sender_label = summarizer.summarize(sender)
+        if PLAIN_TYPES.issuperset(map(type, named.values())):
+            self._named = named
+        else:
+            self._arguments = summarizer.summarize_arguments(named)
+        if parent is not None:
+            self.parent, self._parent_index = parent, parent_index
+            self.depth = parent.depth + 1
+        if len(recorders) == 1:
+            keep = recorders[0].keep_values
+        else:
+            keep = any(recorder.keep_values for recorder in recorders)
+        if keep:
+            self._keep_values = True
+            self.signal, self.sender, self.kwargs = signal, sender, dict(named)
+        self.started = _now() - recorders[0].started
+
+    @property
+    def sender_label(self) -> str:
+        """A summary of the sender: a model's label, ``None``, a short repr."""
+        if self._sender_label is None:
+            self._sender_label = self._recorders[0].summarizer.summarize(self._sender)
+            del self._sender
+        return self._sender_label
+
+    @property
+    def arguments(self) -> dict[str, str]:
+        """Summaries of the keyword arguments, sensitive ones masked."""
+        if self._arguments is None:
+            summarizer = self._recorders[0].summarizer
+            self._arguments = summarizer.summarize_arguments(self._named)
+            del self._named
+        return self._arguments
+
+    @property
+    def site(self) -> str:
+        """``file:line`` of the first frame outside Django and signalkit."""
+        if self._site is None:
+            return "<unknown>"
+        return f"{self._site[0]}:{self._site[1]}"
+
+    @property
+    def receivers(self) -> list[ReceiverCall]:
+        """The receivers that ran, in the order they started."""
+        calls = self._calls
+        if calls is None:
+            calls = self._calls = []
+        ran = self._ran
+        if ran is not None:
+            self._ran = None
+            names, stamps, outcomes = ran
+            offset = self._recorders[0].started
+            for index, name in enumerate(names):
+                outcome = outcomes[index]
+                if type(outcome) is not tuple:
+                    outcome = _kept_outcome(self, outcome, None)
+                calls.append(
+                    ReceiverCall(
+                        name,
+                        False,
+                        stamps[index] - offset,
+                        stamps[index + 1] - stamps[index],
+                        *outcome,
+                    )
+                )
+        return calls
+
+    @property
+    def parent_receiver(self) -> ReceiverCall | None:
+        """The receiver that made this send, if any."""
+        if self.parent is None or self._parent_index is None:
+            return None
+        return self.parent.receivers[self._parent_index]
 
     def to_dict(self, positions: dict[int, int] | None = None) -> dict[str, Any]:
         """JSON-native data only, as stored by the debug toolbar.
@@ -147,13 +269,11 @@ class SendRecord:
             "sender": self.sender_label,
             "arguments": dict(self.arguments),
             "site": self.site,
-            "started": self.started,
-            "duration": self.duration,
+            "started_us": _microseconds(self.started),
+            "duration_us": _microseconds(self.duration),
             "depth": self.depth,
             "parent": parent_index,
-            "parent_receiver": None
-            if parent is None or parent_index is None or self.parent_receiver is None
-            else parent.receivers.index(self.parent_receiver),
+            "parent_receiver": None if parent_index is None else self._parent_index,
             "muted": self.muted,
             "muted_receivers": list(self.muted_receivers),
             "exception_type": self.exception_type,
@@ -168,14 +288,18 @@ class Recorder:
     def __init__(self, *, keep_values: bool = False, max_sends: int | None = None):
         self.keep_values = keep_values
         self.max_sends = conf.RECORD_MAX_SENDS if max_sends is None else max_sends
-        # Read once per recording: a settings lookup on every send and receiver
-        # call would cost more than the rest of the recording.
-        self.max_length = conf.SUMMARY_MAX_LENGTH
-        self.sensitive = conf.SENSITIVE_ARGS
+        # Settings are read once per recording: a lookup on every send and
+        # receiver call would cost more than the rest of the recording.
+        self.summarizer = Summarizer(
+            max_length=conf.SUMMARY_MAX_LENGTH, sensitive=conf.SENSITIVE_ARGS
+        )
         self.sends: list[SendRecord] = []
         self.dropped = 0
         """Sends not kept because :attr:`max_sends` was reached."""
-        self.started = time.perf_counter()
+        self.started = _now()
+        # next() on a count is atomic: threads sharing a recorder need no lock
+        # to take the last free places.
+        self._places = itertools.count()
         self._lock = threading.Lock()
 
     def to_dicts(self) -> list[dict[str, Any]]:
@@ -184,64 +308,58 @@ class Recorder:
         return [send.to_dict(positions) for send in self.sends]
 
     def _accepts(self) -> bool:
-        with self._lock:
-            if len(self.sends) >= self.max_sends:
-                self.dropped += 1
-                return False
+        if next(self._places) < self.max_sends:
             return True
+        with self._lock:
+            self.dropped += 1
+        return False
 
 
 def _start_send(
-    recorders: tuple[Recorder, ...],
-    signal: DjangoSignal,
-    method: str,
-    sender: Any,
-    named: dict[str, Any],
-) -> SendRecord | None:
-    keeping = tuple(r for r in recorders if r._accepts())
-    if not keeping:
+    signal: DjangoSignal, method: str, sender: Any, named: dict[str, Any]
+) -> tuple[SendRecord, Token[SendRecord | None]] | None:
+    """Record a send for the recorders of this context that have room for it."""
+    recorders = _recorders.get()
+    if not recorders:
         return None
-    first = keeping[0]
-    parent_call = _current_call.get()
-    parent = _current_send.get() if parent_call is not None else None
-    keep_values = any(r.keep_values for r in keeping)
-    max_length = first.max_length
-    sensitive = first.sensitive
-    record = SendRecord(
-        signal_name=signal_label(signal),
-        method=method,
-        # summarize() names classes and models by label, like the catalog.
-        sender_label=summarize(sender, max_length=max_length),
-        arguments=summarize_arguments(
-            named, max_length=max_length, sensitive=sensitive
-        ),
-        site=_send_site(),
-        started=time.perf_counter() - first.started,
-        depth=0 if parent is None else parent.depth + 1,
-        parent=parent,
-        parent_receiver=parent_call if parent is not None else None,
-        signal=signal if keep_values else None,
-        sender=sender if keep_values else None,
-        kwargs=dict(named) if keep_values else {},
-        _signal_id=id(signal),
-        _recorders=keeping,
-    )
-    for recorder in keeping:
-        with recorder._lock:
-            recorder.sends.append(record)
-    return record
+    if len(recorders) == 1:
+        if not recorders[0]._accepts():
+            return None
+    else:
+        recorders = tuple(recorder for recorder in recorders if recorder._accepts())
+        if not recorders:
+            return None
+    parent = _current_send.get()
+    index: int | None = None
+    if parent is not None:
+        responses = parent._responses
+        call = _current_call.get()
+        if responses is not None:
+            index = len(responses)
+        elif call is not None and call[0] is parent:
+            index = call[1]
+        else:
+            parent = None
+    record = SendRecord(recorders, signal, method, sender, named, parent, index)
+    for recorder in recorders:
+        recorder.sends.append(record)
+    return record, _current_send.set(record)
 
 
 def signal_label(signal: DjangoSignal) -> str:
     """The registry name of *signal*, or a description of an unregistered one."""
-    name = registry.name_of(signal)
+    name = registry.name_of(signal) or _unregistered_labels.get(id(signal))
     if name is not None:
         return name
     label = getattr(signal, "_label", None)
     if callable(label):
-        return str(label())
+        return str(label())  # an unnamed signalkit.Signal: not for long
     cls = type(signal)
-    return f"<{cls.__module__}.{cls.__qualname__} at {id(signal):#x}>"
+    label = f"<{cls.__module__}.{cls.__qualname__} at {id(signal):#x}>"
+    return remember(_unregistered_labels, signal, label)
+
+
+_unregistered_labels: dict[int, str] = {}
 
 
 def _error_summary(error: BaseException, max_length: int) -> tuple[str, str]:
@@ -250,49 +368,30 @@ def _error_summary(error: BaseException, max_length: int) -> tuple[str, str]:
     return type(error).__qualname__, message
 
 
-def _start_call(record: SendRecord, receiver: Any, is_async: bool) -> ReceiverCall:
-    call = ReceiverCall(
-        name=callable_name(receiver),
-        is_async=is_async,
-        started=time.perf_counter() - record._recorders[0].started,
-    )
-    record.receivers.append(call)
-    return call
-
-
-def _finish_call(
-    record: SendRecord,
-    call: ReceiverCall,
-    started: float,
-    result: Any = None,
-    error: BaseException | None = None,
-) -> None:
-    call.duration = time.perf_counter() - started
-    keep = record.signal is not None
-    first = record._recorders[0]
+def _outcome(
+    summarizer: Summarizer, result: Any, error: BaseException | None
+) -> tuple[str, str, str | None, str | None]:
+    """Status, result summary, exception type and message of one receiver."""
     if error is not None:
-        call.status = "error"
-        call.exception_type, call.exception_message = _error_summary(
-            error, first.max_length
-        )
-        call.exception = error if keep else None
-        return
+        return ("error", "", *_error_summary(error, summarizer.max_length))
     status = getattr(type(result), "signalkit_status", None)
     if isinstance(status, str):
-        call.status = status
-        call.result_summary = str(getattr(result, "signalkit_summary", ""))
-    else:
-        call.status = "ok"
-        call.result_summary = summarize(
-            result,
-            max_length=first.max_length,
-            sensitive=first.sensitive,
-        )
-    call.result = result if keep else None
+        return status, str(getattr(result, "signalkit_summary", "")), None, None
+    return "ok", summarizer.summarize(result), None, None
+
+
+def _kept_outcome(
+    record: SendRecord, result: Any, error: BaseException | None
+) -> tuple[str, str, str | None, str | None, Any, BaseException | None]:
+    """:func:`_outcome`, plus the result and exception if the recording keeps them."""
+    outcome = _outcome(record._recorders[0].summarizer, result, error)
+    if not record._keep_values:
+        return (*outcome, None, None)
+    return (*outcome, None, error) if error else (*outcome, result, None)
 
 
 class _SyncReceiver:
-    """Times one sync receiver during one recorded send."""
+    """Times one sync receiver during one recorded async send."""
 
     __slots__ = ("_record", "_signalkit_receiver")
 
@@ -304,18 +403,46 @@ class _SyncReceiver:
         # send_robust() logs receiver.__qualname__: answer as the receiver.
         return getattr(self._signalkit_receiver, name)
 
+    def _start(self, is_async: bool) -> tuple[ReceiverCall, int]:
+        record = self._record
+        call = ReceiverCall(
+            name=receiver_name(self._signalkit_receiver),
+            is_async=is_async,
+            started=_now() - record._recorders[0].started,
+        )
+        calls = record.receivers
+        calls.append(call)
+        return call, len(calls) - 1
+
+    def _finish(
+        self,
+        call: ReceiverCall,
+        started: float,
+        result: Any = None,
+        error: BaseException | None = None,
+    ) -> None:
+        call.duration = _now() - started
+        (
+            call.status,
+            call.result_summary,
+            call.exception_type,
+            call.exception_message,
+            call.result,
+            call.exception,
+        ) = _kept_outcome(self._record, result, error)
+
     def __call__(self, **kwargs: Any) -> Any:
-        call = _start_call(self._record, self._signalkit_receiver, False)
-        token = _current_call.set(call)
-        started = time.perf_counter()
+        call, index = self._start(False)
+        token = _current_call.set((self._record, index))
+        started = _now()
         try:
             result = self._signalkit_receiver(**kwargs)
         except BaseException as error:
-            _finish_call(self._record, call, started, error=error)
+            self._finish(call, started, error=error)
             raise
         finally:
             _current_call.reset(token)
-        _finish_call(self._record, call, started, result=result)
+        self._finish(call, started, result=result)
         return result
 
 
@@ -325,20 +452,20 @@ class _AsyncReceiver(_SyncReceiver):
     __slots__ = ()
 
     async def __call__(self, **kwargs: Any) -> Any:
-        call = _start_call(self._record, self._signalkit_receiver, True)
+        call, index = self._start(True)
         # Django 6.1 runs concurrent async receivers in one shared context, so
         # restore the value this send started with rather than a token.
         outer = _current_call.get()
-        _current_call.set(call)
-        started = time.perf_counter()
+        _current_call.set((self._record, index))
+        started = _now()
         try:
             result = await self._signalkit_receiver(**kwargs)
         except BaseException as error:
-            _finish_call(self._record, call, started, error=error)
+            self._finish(call, started, error=error)
             raise
         finally:
             _current_call.set(outer)
-        _finish_call(self._record, call, started, result=result)
+        self._finish(call, started, result=result)
         return result
 
 
@@ -371,54 +498,130 @@ def _live_receivers(
             record._claimed = True
             record.muted = True
             record.muted_receivers = [
-                callable_name(r) for r in (*sync_receivers, *async_receivers)
+                receiver_name(r) for r in (*sync_receivers, *async_receivers)
             ]
         return [], []
     if not ours:
         return sync_receivers, async_receivers
     assert record is not None
     record._claimed = True
+    if record._inline and not async_receivers:
+        return sync_receivers, async_receivers  # _run_sync times them itself
     return (
         [_SyncReceiver(r, record) for r in sync_receivers],
         [_AsyncReceiver(r, record) for r in async_receivers],
     )
 
 
-def _begin(
-    signal: DjangoSignal, method: str, sender: Any, named: dict[str, Any]
-) -> tuple[SendRecord | None, Any]:
-    recorders = _recorders.get()
-    if not recorders:
-        return None, None
-    record = _start_send(recorders, signal, method, sender, named)
-    if record is None:
-        return None, None
-    return record, _current_send.set(record)
+def _run_sync(
+    self: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    record: SendRecord,
+) -> list[tuple[Any, Any]]:
+    """Django's ``send``/``send_robust`` for sync receivers, timing each one.
+
+    Wrapping each receiver would cost more than most receivers do, so while
+    recording, the loop of Django's sync send runs here, statement for
+    statement. Async receivers need Django's own event-loop handling: when
+    there are any, the receivers are wrapped and Django's method runs.
+    """
+    if not self.receivers or self.sender_receivers_cache.get(sender) is NO_RECEIVERS:
+        return []
+    record._inline = True
+    sync_receivers, async_receivers = self._live_receivers(sender)
+    if async_receivers:
+        # Django calls _live_receivers again, which now wraps them.
+        record._inline = record._claimed = False
+        return _unwrap(_original[method](self, sender, **named))
+    responses: list[tuple[Any, Any]] = []
+    stamps = [_now()]
+    errors: dict[int, BaseException] = {}
+    record._responses = responses
+    try:
+        if method == "send":
+            for receiver in sync_receivers:
+                response = receiver(signal=self, sender=sender, **named)
+                stamps.append(_now())
+                responses.append((receiver, response))
+        else:
+            for receiver in sync_receivers:
+                try:
+                    response = receiver(signal=self, sender=sender, **named)
+                except Exception as err:
+                    stamps.append(_now())
+                    errors[len(responses)] = err
+                    self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
+                    responses.append((receiver, err))
+                else:
+                    stamps.append(_now())
+                    responses.append((receiver, response))
+    except BaseException as error:
+        # The receiver at len(responses) raised (or logging its failure did).
+        failed = len(responses)
+        stamps.append(_now())
+        errors[failed] = error
+        raised = [(receiver, None) for receiver in sync_receivers[failed : failed + 1]]
+        _keep_calls(record, responses + raised, stamps, errors)
+        raise
+    finally:
+        record._responses = None
+    _keep_calls(record, responses, stamps, errors)
+    return responses
 
 
-def _end(record: SendRecord, token: Any, error: BaseException | None) -> None:
+def _keep_calls(
+    record: SendRecord,
+    responses: list[tuple[Any, Any]],
+    stamps: list[float],
+    errors: dict[int, BaseException],
+) -> None:
+    """Keep names, times and outcomes of the receivers _run_sync ran.
+
+    Plain results are kept as they are and summarised when read; any other
+    result is summarised now, so that the recording keeps no object alive.
+    """
+    if errors:
+        outcomes = [
+            _kept_outcome(record, response, errors.get(index))
+            for index, (_, response) in enumerate(responses)
+        ]
+    else:
+        outcomes = [
+            response
+            if type(response) in PLAIN_TYPES
+            else _kept_outcome(record, response, None)
+            for _, response in responses
+        ]
+    names = [receiver_name(receiver) for receiver, _ in responses]
+    record._ran = (names, stamps, outcomes)
+
+
+def _end(
+    record: SendRecord, token: Token[SendRecord | None], error: BaseException | None
+) -> None:
     _current_send.reset(token)
-    record.duration = (
-        time.perf_counter() - record._recorders[0].started - record.started
-    )
+    record.duration = _now() - record._recorders[0].started - record.started
     if error is not None:
         record.exception_type, record.exception_message = _error_summary(
-            error, record._recorders[0].max_length
+            error, record._recorders[0].summarizer.max_length
         )
 
 
 def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
     def patched(self: DjangoSignal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
-        record, token = _begin(self, method, sender, named)
-        if record is None:
+        started = _start_send(self, method, sender, named)
+        if started is None:
             return _original[method](self, sender, **named)  # type: ignore[no-any-return]
+        record, token = started
         try:
-            responses = _original[method](self, sender, **named)
+            responses = _run_sync(self, method, sender, named, record)
         except BaseException as error:
             _end(record, token, error)
             raise
         _end(record, token, None)
-        return _unwrap(responses)
+        return responses
 
     patched.__name__ = patched.__qualname__ = method
     return patched
@@ -428,9 +631,10 @@ def _make_async(method: str) -> Callable[..., Awaitable[list[tuple[Any, Any]]]]:
     async def patched(
         self: DjangoSignal, sender: Any, **named: Any
     ) -> list[tuple[Any, Any]]:
-        record, token = _begin(self, method, sender, named)
-        if record is None:
+        started = _start_send(self, method, sender, named)
+        if started is None:
             return await _original[method](self, sender, **named)  # type: ignore[no-any-return]
+        record, token = started
         try:
             responses = await _original[method](self, sender, **named)
         except BaseException as error:

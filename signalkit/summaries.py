@@ -22,7 +22,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import LazyObject, Promise, empty
 
-from signalkit.receivers import callable_name
+from signalkit.receivers import callable_name, remember
 
 MASK = "********"
 
@@ -79,10 +79,24 @@ def _model_label(model: type[Model]) -> str:
     return str(model._meta.label)
 
 
+_class_labels: dict[int, str] = {}
+
+
+def _class_label(cls: type) -> str:
+    if issubclass(cls, Model):
+        return _model_label(cls)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def _describe(value: Any, sensitive: Sequence[str], depth: int) -> str:
     # issubclass(type(value), ...) rather than isinstance(): isinstance() reads
     # __class__, which evaluates a LazyObject such as request.user (SQL).
     cls = type(value)
+    if issubclass(cls, type):  # a class, such as a model as the sender
+        label = _class_labels.get(id(value))
+        if label is None:
+            label = remember(_class_labels, value, _class_label(value))
+        return label
     if issubclass(cls, LazyObject):
         wrapped = value._wrapped
         if wrapped is empty:
@@ -94,10 +108,6 @@ def _describe(value: Any, sensitive: Sequence[str], depth: int) -> str:
         return repr(value)
     if issubclass(cls, Model):
         return f"<{_model_label(cls)} pk={value.pk!r}>"
-    if issubclass(cls, type):
-        if issubclass(value, Model):
-            return _model_label(value)
-        return f"{value.__module__}.{value.__qualname__}"
     if issubclass(cls, QuerySet):
         label = _model_label(value.model)
         cache = value._result_cache
@@ -154,10 +164,19 @@ def _describe_items(value: Any, sensitive: Sequence[str], depth: int) -> str:
     return opening + ", ".join(parts) + closing
 
 
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+"""Exact types summarised by their repr. Their values are immutable and cannot
+be weakly referenced, so keeping one changes nothing anyone can observe."""
+
+
 def summarize(value: Any, *, max_length: int, sensitive: Sequence[str] = ()) -> str:
     """Describe *value* in at most *max_length* characters, safely."""
     try:
-        text = _describe(value, sensitive, 0)
+        text = (
+            repr(value)
+            if type(value) in PLAIN_TYPES
+            else _describe(value, sensitive, 0)
+        )
     except Exception as error:  # A summary must never break a send.
         text = f"<unprintable {type(value).__qualname__}: {type(error).__name__}>"
     return _truncate(text, max_length)
@@ -167,9 +186,29 @@ def summarize_arguments(
     arguments: Mapping[str, Any], *, max_length: int, sensitive: Sequence[str]
 ) -> dict[str, str]:
     """Summaries of a send's keyword arguments, masking sensitive names."""
-    return {
-        name: MASK
-        if is_sensitive(name, sensitive)
-        else summarize(value, max_length=max_length, sensitive=sensitive)
-        for name, value in arguments.items()
-    }
+    return Summarizer(max_length, sensitive).summarize_arguments(arguments)
+
+
+class Summarizer:
+    """:func:`summarize` and :func:`summarize_arguments` with fixed limits.
+
+    A recording makes one and asks it about every send; it remembers which
+    argument names it masks, since sends repeat the same few names.
+    """
+
+    def __init__(self, max_length: int, sensitive: Sequence[str]) -> None:
+        self.max_length = max_length
+        self.sensitive = tuple(sensitive)
+        self._masked: dict[str, bool] = {}
+
+    def summarize(self, value: Any) -> str:
+        return summarize(value, max_length=self.max_length, sensitive=self.sensitive)
+
+    def summarize_arguments(self, arguments: Mapping[str, Any]) -> dict[str, str]:
+        summaries = {}
+        for name, value in arguments.items():
+            masked = self._masked.get(name)
+            if masked is None:
+                masked = self._masked[name] = is_sensitive(name, self.sensitive)
+            summaries[name] = MASK if masked else self.summarize(value)
+        return summaries

@@ -415,6 +415,7 @@ def test_send_site_falls_back_when_every_frame_is_internal(
     from signalkit import recording
 
     monkeypatch.setattr(recording, "_INTERNAL_DIRS", ("",))
+    monkeypatch.setattr(recording, "_internal_files", {})
     with record() as recorder:
         signal.send(sender=None)
     assert recorder.sends[0].site == "<unknown>"
