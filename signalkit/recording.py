@@ -82,7 +82,7 @@ def _microseconds(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 1_000_000)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ReceiverCall:
     """One receiver that ran during a recorded send."""
 
@@ -231,10 +231,13 @@ class SendRecord:
             self._ran = None
             names, stamps, outcomes = ran
             offset = self._recorders[0].started
+            summarizer = self._recorders[0].summarizer
             for index, name in enumerate(names):
                 outcome = outcomes[index]
-                if type(outcome) is not tuple:
-                    outcome = _kept_outcome(self, outcome, None)
+                if type(outcome) is not tuple:  # a plain value, kept as it is
+                    result = outcome if self._keep_values else None
+                    summary = summarizer.summarize(outcome)
+                    outcome = ("ok", summary, None, None, result, None)
                 calls.append(
                     ReceiverCall(
                         name,

@@ -172,11 +172,7 @@ be weakly referenced, so keeping one changes nothing anyone can observe."""
 def summarize(value: Any, *, max_length: int, sensitive: Sequence[str] = ()) -> str:
     """Describe *value* in at most *max_length* characters, safely."""
     try:
-        text = (
-            repr(value)
-            if type(value) in PLAIN_TYPES
-            else _describe(value, sensitive, 0)
-        )
+        text = _describe(value, sensitive, 0)
     except Exception as error:  # A summary must never break a send.
         text = f"<unprintable {type(value).__qualname__}: {type(error).__name__}>"
     return _truncate(text, max_length)
@@ -202,6 +198,14 @@ class Summarizer:
         self._masked: dict[str, bool] = {}
 
     def summarize(self, value: Any) -> str:
+        if type(value) in PLAIN_TYPES:  # the usual case, without the walk
+            try:
+                text = repr(value)
+            except ValueError:  # an int too long to convert
+                pass
+            else:
+                if len(text) <= self.max_length:
+                    return text
         return summarize(value, max_length=self.max_length, sensitive=self.sensitive)
 
     def summarize_arguments(self, arguments: Mapping[str, Any]) -> dict[str, str]:
