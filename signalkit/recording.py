@@ -144,7 +144,7 @@ class SendRecord:
 
     # A send happens often and is read rarely: __init__ sets only what varies
     # and the rest is worked out when read.
-    _parent_index: int | None = None
+    _parent_index = 0
     _keep_values = False
     _sender_label: str | None = None
     _arguments: dict[str, str] | None = None
@@ -166,7 +166,7 @@ class SendRecord:
         sender: Any,
         named: dict[str, Any],
         parent: SendRecord | None,
-        parent_index: int | None,
+        parent_index: int,
     ) -> None:
         self._recorders = recorders
         self._signal_id = id(signal)
@@ -252,15 +252,16 @@ class SendRecord:
     @property
     def parent_receiver(self) -> ReceiverCall | None:
         """The receiver that made this send, if any."""
-        if self.parent is None or self._parent_index is None:
-            return None
-        return self.parent.receivers[self._parent_index]
+        parent = self.parent
+        return None if parent is None else parent.receivers[self._parent_index]
 
     def to_dict(self, positions: dict[int, int] | None = None) -> dict[str, Any]:
         """JSON-native data only, as stored by the debug toolbar.
 
-        *positions* maps ``id(send)`` to its index in a recorder's
-        :attr:`~Recorder.sends`, to express the parent as an index.
+        Times are whole microseconds since the recording started
+        (``started_us``, ``duration_us``). *positions* maps ``id(send)`` to
+        its index in a recorder's :attr:`~Recorder.sends`, to express the
+        parent as an index.
         """
         parent = self.parent
         parent_index = (
@@ -333,7 +334,7 @@ def _start_send(
         if not recorders:
             return None
     parent = _current_send.get()
-    index: int | None = None
+    index = 0
     if parent is not None:
         responses = parent._responses
         call = _current_call.get()

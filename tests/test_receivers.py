@@ -8,7 +8,13 @@ import django
 import pytest
 from django.dispatch import Signal as DjangoSignal
 
-from signalkit.receivers import callable_name, object_label, receiver_infos
+from signalkit.receivers import (
+    _receiver_names,
+    callable_name,
+    object_label,
+    receiver_infos,
+    receiver_name,
+)
 from testapp.models import Post
 
 
@@ -41,6 +47,34 @@ def test_callable_names() -> None:
         callable_name(lambda: None)
         == f"{__name__}.test_callable_names.<locals>.<lambda>"
     )
+
+
+def test_receiver_names_are_remembered_while_the_receiver_lives() -> None:
+    def short_lived(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    handler = Handler()
+    name = f"{__name__}.test_receiver_names_are_remembered_while_the_receiver_lives"
+    assert receiver_name(short_lived) == f"{name}.<locals>.short_lived"
+    assert receiver_name(handler.method) == f"{__name__}.Handler.method"
+    remembered = len(_receiver_names)
+    assert receiver_name(short_lived) == f"{name}.<locals>.short_lived"
+    assert len(_receiver_names) == remembered
+    del short_lived
+    gc.collect()
+    assert len(_receiver_names) == remembered - 1
+
+
+def test_receivers_that_cannot_be_weakly_referenced_are_named_each_time() -> None:
+    class Slotted:
+        __slots__ = ()
+
+        def __call__(self, sender: Any, **kwargs: Any) -> None:
+            pass
+
+    before = len(_receiver_names)
+    assert receiver_name(Slotted()).endswith("<locals>.Slotted()")
+    assert len(_receiver_names) == before
 
 
 def test_callable_without_module_is_named_by_qualname() -> None:

@@ -190,6 +190,7 @@ def test_nested_sends_point_to_the_receiver_that_made_them(
     )
     assert top.depth == 0
     assert top.parent is None
+    assert top.parent_receiver is None
     dicts = recorder.to_dicts()
     assert dicts[1]["parent"] == 0
     assert dicts[1]["parent_receiver"] == 1
@@ -214,6 +215,24 @@ def test_nested_send_from_an_async_receiver(signal: DjangoSignal) -> None:
     assert nested.parent is outer
     assert nested.parent_receiver is outer.receivers[0]
     assert top.parent is None
+
+
+def test_sends_made_by_the_dispatch_machinery_are_not_nested() -> None:
+    inner = DjangoSignal()
+
+    class Announcing(DjangoSignal):
+        def _live_receivers(self, sender: Any) -> Any:
+            inner.send(sender=None)  # before any receiver runs
+            return super()._live_receivers(sender)
+
+    outer = Announcing()
+    outer.connect(ok)
+    with record() as recorder:
+        assert outer.send(sender=None) == [(ok, "fine")]
+
+    sent, made = recorder.sends
+    assert (made.parent, made.depth) == (None, 0)
+    assert [call.name for call in sent.receivers] == [f"{__name__}.ok"]
 
 
 def test_to_dicts_is_json_native(signal: DjangoSignal, db: None) -> None:
@@ -278,6 +297,15 @@ def test_recording_is_capped_and_counts_what_it_dropped(signal: DjangoSignal) ->
 
     assert len(recorder.sends) == 2
     assert recorder.dropped == 3
+
+
+def test_nested_recorders_each_keep_their_own_cap(signal: DjangoSignal) -> None:
+    with record(max_sends=1) as outer, record(max_sends=2) as inner:
+        for _ in range(3):
+            signal.send(sender=None)
+
+    assert (len(outer.sends), outer.dropped) == (1, 2)
+    assert (len(inner.sends), inner.dropped) == (2, 1)
 
 
 def test_cap_defaults_to_the_setting(settings: Any) -> None:

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy
 
-from signalkit.summaries import MASK, summarize, summarize_arguments
+from signalkit.summaries import MASK, Summarizer, summarize, summarize_arguments
 from testapp.models import Post
 
 
@@ -112,6 +112,28 @@ def test_unprintable_values_do_not_break_a_send() -> None:
         "<unprintable test_unprintable_values_do_not_break_a_send.<locals>"
         ".Exploding: RuntimeError>"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "None"),
+        (7, "7"),
+        ("x" * 50, "'xxxxxxxxxx…"),
+        (Post, "testapp.Post"),
+    ],
+)
+def test_a_summarizer_gives_the_same_summaries(value: Any, expected: str) -> None:
+    summarizer = Summarizer(max_length=12, sensitive=())
+    assert summarizer.summarize(value) == expected
+    assert summarize(value, max_length=12) == expected
+
+
+def test_an_int_too_long_for_str_is_unprintable() -> None:
+    huge = 10**5000
+    expected = "<unprintable int: ValueError>"
+    assert Summarizer(max_length=50, sensitive=()).summarize(huge) == expected
+    assert summarize(huge, max_length=50) == expected
 
 
 def test_sensitive_arguments_are_masked_by_name() -> None:
