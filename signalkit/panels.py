@@ -149,7 +149,7 @@ class SignalkitPanel(Panel):
         return result
 
     def generate_stats(self, request: HttpRequest, response: HttpResponse) -> None:
-        recorder = self._recorder
+        recorder, self._recorder = self._recorder, None  # its data is stored now
         sends = [] if recorder is None else recorder.to_dicts()
         self.record_stats(
             {

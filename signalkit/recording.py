@@ -105,16 +105,46 @@ class ReceiverCall:
     """The exception, kept only by recorders with ``keep_values=True``."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "is_async": self.is_async,
-            "started_us": _microseconds(self.started),
-            "duration_us": _microseconds(self.duration),
-            "status": self.status,
-            "result": self.result_summary,
-            "exception_type": self.exception_type,
-            "exception_message": self.exception_message,
-        }
+        return _call_dict(
+            self.name,
+            self.is_async,
+            self.started,
+            self.duration,
+            self.status,
+            self.result_summary,
+            self.exception_type,
+            self.exception_message,
+        )
+
+
+# The fields of a ReceiverCall, in order.
+_CallFields = tuple[
+    str, bool, float, float, str, str, str | None, str | None, Any, BaseException | None
+]
+
+
+def _call_dict(
+    name: str,
+    is_async: bool,
+    started: float,
+    duration: float | None,
+    status: str,
+    result_summary: str,
+    exception_type: str | None,
+    exception_message: str | None,
+    *kept: object,
+) -> dict[str, Any]:
+    """:meth:`ReceiverCall.to_dict` for the fields of a call."""
+    return {
+        "name": name,
+        "is_async": is_async,
+        "started_us": _microseconds(started),
+        "duration_us": _microseconds(duration),
+        "status": status,
+        "result": result_summary,
+        "exception_type": exception_type,
+        "exception_message": exception_message,
+    }
 
 
 class SendRecord:
@@ -226,28 +256,25 @@ class SendRecord:
         calls = self._calls
         if calls is None:
             calls = self._calls = []
-        ran = self._ran
-        if ran is not None:
+        if self._ran is not None:
+            calls.extend(ReceiverCall(*fields) for fields in self._ran_calls())
             self._ran = None
-            names, stamps, outcomes = ran
-            offset = self._recorders[0].started
-            summarizer = self._recorders[0].summarizer
-            for index, name in enumerate(names):
-                outcome = outcomes[index]
-                if type(outcome) is not tuple:  # a plain value, kept as it is
-                    result = outcome if self._keep_values else None
-                    summary = summarizer.summarize(outcome)
-                    outcome = ("ok", summary, None, None, result, None)
-                calls.append(
-                    ReceiverCall(
-                        name,
-                        False,
-                        stamps[index] - offset,
-                        stamps[index + 1] - stamps[index],
-                        *outcome,
-                    )
-                )
         return calls
+
+    def _ran_calls(self) -> Iterator[_CallFields]:
+        """The fields of a ReceiverCall for each receiver that _run_sync ran."""
+        assert self._ran is not None
+        names, stamps, outcomes = self._ran
+        offset = self._recorders[0].started
+        summarizer = self._recorders[0].summarizer
+        keep = self._keep_values
+        for index, name in enumerate(names):
+            outcome = outcomes[index]
+            if type(outcome) is not tuple:  # a plain value, kept as it is
+                summary = summarizer.summarize(outcome)
+                outcome = ("ok", summary, None, None, outcome if keep else None, None)
+            started = stamps[index]
+            yield (name, False, started - offset, stamps[index + 1] - started, *outcome)
 
     @property
     def parent_receiver(self) -> ReceiverCall | None:
@@ -282,7 +309,10 @@ class SendRecord:
             "muted_receivers": list(self.muted_receivers),
             "exception_type": self.exception_type,
             "exception_message": self.exception_message,
-            "receivers": [call.to_dict() for call in self.receivers],
+            "receivers": [call.to_dict() for call in self._calls or ()]
+            if self._ran is None
+            # Straight from what the send kept, without ReceiverCall objects.
+            else [_call_dict(*fields) for fields in self._ran_calls()],
         }
 
 
