@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from operator import itemgetter
 from types import FrameType, MappingProxyType
 from typing import Any
 
@@ -150,8 +151,6 @@ def _call_dict(
 class SendRecord:
     """One send of a signal, with the receivers that ran."""
 
-    signal_name: str
-    """The registry name of the signal, or a description of an unregistered one."""
     method: str
     """``"send"``, ``"send_robust"``, ``"asend"`` or ``"asend_robust"``."""
     started: float
@@ -176,6 +175,7 @@ class SendRecord:
     # and the rest is worked out when read.
     _parent_index = 0
     _keep_values = False
+    _signal_name: str | None = None
     _sender_label: str | None = None
     _arguments: dict[str, str] | None = None
     _calls: list[ReceiverCall] | None = None
@@ -199,9 +199,9 @@ class SendRecord:
         parent_index: int,
     ) -> None:
         self._recorders = recorders
-        self._signal_id = id(signal)
+        # Signals live for the whole process: holding one changes nothing.
+        self._signal = signal
         self._site = _send_site()
-        self.signal_name = signal_label(signal)
         self.method = method
         # Values of the plain types are summarised only when read: holding
         # them changes no object's lifetime. Anything else is summarised now.
@@ -225,6 +225,13 @@ class SendRecord:
             self._keep_values = True
             self.signal, self.sender, self.kwargs = signal, sender, dict(named)
         self.started = _now() - recorders[0].started
+
+    @property
+    def signal_name(self) -> str:
+        """The registry name of the signal, or a description of an unregistered one."""
+        if self._signal_name is None:
+            self._signal_name = signal_label(self._signal)
+        return self._signal_name
 
     @property
     def sender_label(self) -> str:
@@ -525,7 +532,7 @@ def _live_receivers(
 ) -> tuple[list[Callable[..., Any]], list[Callable[..., Awaitable[Any]]]]:
     sync_receivers, async_receivers = _original["_live_receivers"](self, sender)
     record = _current_send.get()
-    ours = record is not None and record._signal_id == id(self) and not record._claimed
+    ours = record is not None and record._signal is self and not record._claimed
     if self in _muted.get():
         if ours:
             assert record is not None
@@ -547,6 +554,11 @@ def _live_receivers(
     )
 
 
+# Django keeps each connection as a tuple whose last item says whether the
+# receiver is async.
+_is_async = itemgetter(-1)
+
+
 def _run_sync(
     self: DjangoSignal,
     method: str,
@@ -558,15 +570,20 @@ def _run_sync(
 
     Wrapping each receiver would cost more than most receivers do, so while
     recording, the loop of Django's sync send runs here, statement for
-    statement. Async receivers need Django's own event-loop handling: when
-    there are any, the receivers are wrapped and Django's method runs.
+    statement (it is the same in every supported Django; tox runs Django's
+    own dispatch tests against it). Async receivers need Django's own
+    event-loop handling: when any is connected, Django's method runs the
+    send, with each receiver wrapped by the patched ``_live_receivers``.
     """
     if not self.receivers or self.sender_receivers_cache.get(sender) is NO_RECEIVERS:
         return []
+    if any(map(_is_async, self.receivers)):
+        return _unwrap(_original[method](self, sender, **named))
     record._inline = True
     sync_receivers, async_receivers = self._live_receivers(sender)
     if async_receivers:
-        # Django calls _live_receivers again, which now wraps them.
+        # Connected by another thread since the check above: Django calls
+        # _live_receivers again, which now wraps them.
         record._inline = record._claimed = False
         return _unwrap(_original[method](self, sender, **named))
     responses: list[tuple[Any, Any]] = []

@@ -88,6 +88,7 @@ def test_registered_signals_are_named_and_others_get_a_fallback(
         unnamed.send(sender=None, x=1)
 
     names = [send.signal_name for send in recorder.sends]
+    assert [send.signal_name for send in recorder.sends] == names
     assert names[0] == "testapp.signals.legacy_event"
     assert names[1].startswith("<django.dispatch.dispatcher.Signal at 0x")
     assert names[2].startswith("<signal defined at ")
@@ -233,6 +234,28 @@ def test_sends_made_by_the_dispatch_machinery_are_not_nested() -> None:
     sent, made = recorder.sends
     assert (made.parent, made.depth) == (None, 0)
     assert [call.name for call in sent.receivers] == [f"{__name__}.ok"]
+
+
+def test_an_async_receiver_connected_during_the_send_still_runs() -> None:
+    # As if another thread connected it between signalkit's look at the
+    # connections and Django's: the send falls back to Django's own method.
+    class Connecting(DjangoSignal):
+        def _live_receivers(self, sender: Any) -> Any:
+            self.connect(async_ok)
+            return super()._live_receivers(sender)
+
+    def sent_by(signal: DjangoSignal) -> list[tuple[Any, Any]]:
+        signal.connect(ok)
+        return signal.send(sender=None)
+
+    expected = sent_by(Connecting())
+    with record() as recorder:
+        assert sent_by(Connecting()) == expected == [(ok, "fine"), (async_ok, 42)]
+    [send] = recorder.sends
+    assert [(call.name, call.is_async) for call in send.receivers] == [
+        (f"{__name__}.ok", False),
+        (f"{__name__}.async_ok", True),
+    ]
 
 
 def test_to_dicts_is_json_native(signal: DjangoSignal, db: None) -> None:
