@@ -109,8 +109,8 @@ class ReceiverCall:
         return _call_dict(
             self.name,
             self.is_async,
-            self.started,
-            self.duration,
+            _microseconds(self.started),
+            _microseconds(self.duration),
             self.status,
             self.result_summary,
             self.exception_type,
@@ -127,20 +127,19 @@ _CallFields = tuple[
 def _call_dict(
     name: str,
     is_async: bool,
-    started: float,
-    duration: float | None,
+    started_us: int | None,
+    duration_us: int | None,
     status: str,
     result_summary: str,
     exception_type: str | None,
     exception_message: str | None,
-    *kept: object,
 ) -> dict[str, Any]:
-    """:meth:`ReceiverCall.to_dict` for the fields of a call."""
+    """:meth:`ReceiverCall.to_dict`, from the fields of a call."""
     return {
         "name": name,
         "is_async": is_async,
-        "started_us": _microseconds(started),
-        "duration_us": _microseconds(duration),
+        "started_us": started_us,
+        "duration_us": duration_us,
         "status": status,
         "result": result_summary,
         "exception_type": exception_type,
@@ -283,6 +282,34 @@ class SendRecord:
             started = stamps[index]
             yield (name, False, started - offset, stamps[index + 1] - started, *outcome)
 
+    def _ran_dicts(self) -> list[dict[str, Any]]:
+        """``to_dict()`` of each receiver _run_sync ran, without building
+        ReceiverCall objects first."""
+        return [
+            _call_dict(
+                name,
+                is_async,
+                round(started * 1_000_000),
+                round(duration * 1_000_000),
+                status,
+                summary,
+                exception_type,
+                exception_message,
+            )
+            for (
+                name,
+                is_async,
+                started,
+                duration,
+                status,
+                summary,
+                exception_type,
+                exception_message,
+                _,
+                _,
+            ) in self._ran_calls()
+        ]
+
     @property
     def parent_receiver(self) -> ReceiverCall | None:
         """The receiver that made this send, if any."""
@@ -318,8 +345,7 @@ class SendRecord:
             "exception_message": self.exception_message,
             "receivers": [call.to_dict() for call in self._calls or ()]
             if self._ran is None
-            # Straight from what the send kept, without ReceiverCall objects.
-            else [_call_dict(*fields) for fields in self._ran_calls()],
+            else self._ran_dicts(),
         }
 
 
@@ -358,7 +384,7 @@ class Recorder:
 
 def _start_send(
     signal: DjangoSignal, method: str, sender: Any, named: dict[str, Any]
-) -> tuple[SendRecord, Token[SendRecord | None]] | None:
+) -> SendRecord | None:
     """Record a send for the recorders of this context that have room for it."""
     recorders = _recorders.get()
     if not recorders:
@@ -384,7 +410,7 @@ def _start_send(
     record = SendRecord(recorders, signal, method, sender, named, parent, index)
     for recorder in recorders:
         recorder.sends.append(record)
-    return record, _current_send.set(record)
+    return record
 
 
 def signal_label(signal: DjangoSignal) -> str:
@@ -575,8 +601,6 @@ def _run_sync(
     event-loop handling: when any is connected, Django's method runs the
     send, with each receiver wrapped by the patched ``_live_receivers``.
     """
-    if not self.receivers or self.sender_receivers_cache.get(sender) is NO_RECEIVERS:
-        return []
     if any(map(_is_async, self.receivers)):
         return _unwrap(_original[method](self, sender, **named))
     record._inline = True
@@ -650,9 +674,12 @@ def _keep_calls(
 
 
 def _end(
-    record: SendRecord, token: Token[SendRecord | None], error: BaseException | None
+    record: SendRecord,
+    token: Token[SendRecord | None] | None,
+    error: BaseException | None,
 ) -> None:
-    _current_send.reset(token)
+    if token is not None:
+        _current_send.reset(token)
     record.duration = _now() - record._recorders[0].started - record.started
     if error is not None:
         record.exception_type, record.exception_message = _error_summary(
@@ -662,10 +689,17 @@ def _end(
 
 def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
     def patched(self: DjangoSignal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
-        started = _start_send(self, method, sender, named)
-        if started is None:
+        record = _start_send(self, method, sender, named)
+        if record is None:
             return _original[method](self, sender, **named)  # type: ignore[no-any-return]
-        record, token = started
+        if (
+            not self.receivers
+            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
+        ):
+            # Django returns at once: no receiver runs, so none can send.
+            _end(record, None, None)
+            return []
+        token = _current_send.set(record)
         try:
             responses = _run_sync(self, method, sender, named, record)
         except BaseException as error:
@@ -682,10 +716,10 @@ def _make_async(method: str) -> Callable[..., Awaitable[list[tuple[Any, Any]]]]:
     async def patched(
         self: DjangoSignal, sender: Any, **named: Any
     ) -> list[tuple[Any, Any]]:
-        started = _start_send(self, method, sender, named)
-        if started is None:
+        record = _start_send(self, method, sender, named)
+        if record is None:
             return await _original[method](self, sender, **named)  # type: ignore[no-any-return]
-        record, token = started
+        token = _current_send.set(record)
         try:
             responses = await _original[method](self, sender, **named)
         except BaseException as error:
