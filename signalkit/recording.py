@@ -5,9 +5,11 @@ methods and ``_live_receivers`` of ``django.dispatch.Signal`` are replaced by
 thin wrappers; when the last one ends, Django's own methods are put back.
 The wrappers check a context variable, so a send in another thread or asyncio
 task that is not recording runs Django's code with nothing added but that
-check. Receivers are wrapped only for the duration of one recorded send, and
-the wrappers are removed from the value ``send()`` returns, so callers see
-exactly what Django returns.
+check. A recorded ``send()``/``send_robust()`` to sync receivers runs
+Django's receiver loop here, with a timestamp per receiver (``_run_sync``);
+any other recorded send runs Django's own method with each receiver wrapped
+for that send only, and the wrappers are removed from the value it returns.
+Either way callers see exactly what Django returns.
 """
 
 from __future__ import annotations
@@ -118,6 +120,10 @@ class ReceiverCall:
         )
 
 
+# What _run_sync keeps of the receivers it ran: their names, the timestamps
+# around them, and their results (plain values) or outcomes (see _keep_calls).
+_Ran = tuple[list[str], list[float], list[Any]]
+
 # The fields of a ReceiverCall, in order.
 _CallFields = tuple[
     str, bool, float, float, str, str, str | None, str | None, Any, BaseException | None
@@ -184,8 +190,7 @@ class SendRecord:
     # While _run_sync runs the receivers: the responses so far, whose length
     # is the index of the receiver running.
     _responses: list[tuple[Any, Any]] | None = None
-    # What _run_sync keeps of the receivers it ran (see _keep_calls).
-    _ran: tuple[list[str], list[float], list[Any]] | None = None
+    _ran: _Ran | None = None
 
     def __init__(
         self,
@@ -237,7 +242,6 @@ class SendRecord:
         """A summary of the sender: a model's label, ``None``, a short repr."""
         if self._sender_label is None:
             self._sender_label = self._recorders[0].summarizer.summarize(self._sender)
-            del self._sender
         return self._sender_label
 
     @property
@@ -246,7 +250,6 @@ class SendRecord:
         if self._arguments is None:
             summarizer = self._recorders[0].summarizer
             self._arguments = summarizer.summarize_arguments(self._named)
-            del self._named
         return self._arguments
 
     @property
@@ -262,15 +265,14 @@ class SendRecord:
         calls = self._calls
         if calls is None:
             calls = self._calls = []
-        if self._ran is not None:
-            calls.extend(ReceiverCall(*fields) for fields in self._ran_calls())
-            self._ran = None
+        ran, self._ran = self._ran, None  # built once, even if read by two threads
+        if ran is not None:
+            calls.extend(ReceiverCall(*fields) for fields in self._ran_calls(ran))
         return calls
 
-    def _ran_calls(self) -> Iterator[_CallFields]:
+    def _ran_calls(self, ran: _Ran) -> Iterator[_CallFields]:
         """The fields of a ReceiverCall for each receiver that _run_sync ran."""
-        assert self._ran is not None
-        names, stamps, outcomes = self._ran
+        names, stamps, outcomes = ran
         offset = self._recorders[0].started
         summarizer = self._recorders[0].summarizer
         keep = self._keep_values
@@ -282,7 +284,7 @@ class SendRecord:
             started = stamps[index]
             yield (name, False, started - offset, stamps[index + 1] - started, *outcome)
 
-    def _ran_dicts(self) -> list[dict[str, Any]]:
+    def _ran_dicts(self, ran: _Ran) -> list[dict[str, Any]]:
         """``to_dict()`` of each receiver _run_sync ran, without building
         ReceiverCall objects first."""
         return [
@@ -307,7 +309,7 @@ class SendRecord:
                 exception_message,
                 _,
                 _,
-            ) in self._ran_calls()
+            ) in self._ran_calls(ran)
         ]
 
     @property
@@ -344,8 +346,8 @@ class SendRecord:
             "exception_type": self.exception_type,
             "exception_message": self.exception_message,
             "receivers": [call.to_dict() for call in self._calls or ()]
-            if self._ran is None
-            else self._ran_dicts(),
+            if (ran := self._ran) is None
+            else self._ran_dicts(ran),
         }
 
 
@@ -458,7 +460,8 @@ def _kept_outcome(
 
 
 class _SyncReceiver:
-    """Times one sync receiver during one recorded async send."""
+    """Times one sync receiver in a recorded send that Django's method runs
+    (``asend()``, ``asend_robust()``, or a send to async receivers too)."""
 
     __slots__ = ("_record", "_signalkit_receiver")
 
