@@ -43,6 +43,10 @@ _SAFE_REPR = (
 )
 _MAX_ITEMS = 10
 
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+"""Exact types summarised by their repr. Their values are immutable and cannot
+be weakly referenced, so keeping one changes nothing anyone can observe."""
+
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
@@ -92,6 +96,10 @@ def _describe(value: Any, sensitive: Sequence[str], depth: int) -> str:
     # issubclass(type(value), ...) rather than isinstance(): isinstance() reads
     # __class__, which evaluates a LazyObject such as request.user (SQL).
     cls = type(value)
+    if cls in PLAIN_TYPES:  # the most common values first
+        return repr(value)
+    if issubclass(cls, Model):
+        return f"<{_model_label(cls)} pk={value.pk!r}>"
     if issubclass(cls, type):  # a class, such as a model as the sender
         label = _class_labels.get(id(value))
         if label is None:
@@ -106,8 +114,6 @@ def _describe(value: Any, sensitive: Sequence[str], depth: int) -> str:
         return f"{cls.__qualname__}.{value.name}"
     if issubclass(cls, _SAFE_REPR):
         return repr(value)
-    if issubclass(cls, Model):
-        return f"<{_model_label(cls)} pk={value.pk!r}>"
     if issubclass(cls, QuerySet):
         label = _model_label(value.model)
         cache = value._result_cache
@@ -162,11 +168,6 @@ def _describe_items(value: Any, sensitive: Sequence[str], depth: int) -> str:
         else ("{", "}")
     )
     return opening + ", ".join(parts) + closing
-
-
-PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
-"""Exact types summarised by their repr. Their values are immutable and cannot
-be weakly referenced, so keeping one changes nothing anyone can observe."""
 
 
 def summarize(value: Any, *, max_length: int, sensitive: Sequence[str] = ()) -> str:
