@@ -291,8 +291,8 @@ class SendRecord:
             _call_dict(
                 name,
                 is_async,
-                round(started * 1_000_000),
-                round(duration * 1_000_000),
+                _microseconds(started),
+                _microseconds(duration),
                 status,
                 summary,
                 exception_type,
