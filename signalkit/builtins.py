@@ -233,15 +233,13 @@ def register_builtin_signals() -> None:
         signal = getattr(module, builtin.attribute, None)
         if not isinstance(signal, DjangoSignal) or signal in registry:
             continue
-        registry._add(
-            registry._make_entry(
-                signal,
-                name=f"{builtin.module}.{builtin.attribute}",
-                args=builtin.args,
-                optional_args=builtin.optional_args,
-                doc=builtin.doc,
-                module=builtin.module,
-                defined_at=getattr(module, "__file__", None),
-                builtin=True,
-            )
+        registry.register(
+            signal,
+            name=f"{builtin.module}.{builtin.attribute}",
+            args=builtin.args,
+            optional_args=builtin.optional_args,
+            doc=builtin.doc,
+            module=builtin.module,
+            defined_at=getattr(module, "__file__", None),
+            builtin=True,
         )

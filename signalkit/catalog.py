@@ -15,17 +15,15 @@ from typing import Any
 
 from django.apps import apps
 
+from signalkit.exceptions import CatalogFilterError
+from signalkit.naming import did_you_mean
 from signalkit.receivers import ReceiverInfo
-from signalkit.registry import RegistryEntry, did_you_mean, registry
+from signalkit.registry import RegistryEntry, registry
 
 #: Version of the JSON document; bumped only when a key changes meaning or goes.
 JSON_VERSION = 1
 
 FORMATS = ("table", "json", "markdown", "mermaid", "dot")
-
-
-class CatalogFilterError(LookupError):
-    """An ``--app`` or ``--signal`` filter that matches nothing."""
 
 
 def receiver_module(receiver: object) -> str | None:

@@ -11,13 +11,13 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.core.exceptions import ImproperlyConfigured
 
-from signalkit.conf import conf
-from signalkit.receivers import accepts_kwargs, callable_name
+from signalkit.conf import problem
+from signalkit.naming import callable_name
+from signalkit.receivers import accepts_kwargs
 from signalkit.registry import RegistryEntry, registry
 
-# Setting name (as a conf attribute) -> check id.
+# Setting name (without SIGNALKIT_) -> check id.
 SETTING_CHECKS = {
     "VALIDATE_ARGS": "signalkit.E001",
     "AUTODISCOVER_MODULES": "signalkit.E002",
@@ -33,12 +33,12 @@ SETTING_CHECKS = {
 def check_settings(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
+    """Report each ``SIGNALKIT_*`` setting whose value is not usable."""
     errors: list[CheckMessage] = []
-    for attribute, check_id in SETTING_CHECKS.items():
-        try:
-            getattr(conf, attribute)
-        except ImproperlyConfigured as error:
-            errors.append(Error(str(error), id=check_id))
+    for name, check_id in SETTING_CHECKS.items():
+        found = problem(name)
+        if found is not None:
+            errors.append(Error(found, id=check_id))
     return errors
 
 

@@ -1,171 +1,181 @@
-"""Settings, read from ``django.conf.settings`` at access time.
+"""Settings: flat ``SIGNALKIT_*`` names, read at access time and cached.
 
-Every setting is a flat ``SIGNALKIT_*`` name. Values are looked up when they
-are used, so ``override_settings`` works; the one read on every send is cached
-and the cache is dropped whenever a ``SIGNALKIT_*`` setting changes.
+Each value is read from ``django.conf.settings`` the first time it is used
+and kept until a ``SIGNALKIT_*`` setting changes (``override_settings`` sends
+``setting_changed``), like django-debug-toolbar's ``get_config()``, so no hot
+path reads Django's settings. Values are not checked here: the system checks
+(``signalkit.E001`` and friends) report a bad value through :func:`problem`,
+so that a mistake never crashes start-up with a traceback.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
-_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+PREFIX = "SIGNALKIT_"
 
-_MISSING = object()
-
-
-def _read(name: str, default: Any) -> Any:
-    value = getattr(settings, name, _MISSING)
-    return default if value is _MISSING else value
-
-
-def _require_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ImproperlyConfigured(
-            f"{name} must be True or False, not {value!r} ({type(value).__name__})."
-        )
-    return value
-
-
-def _require_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ImproperlyConfigured(f"{name} must be a positive integer, not {value!r}.")
-    return value
-
-
-def _require_module_names(name: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ImproperlyConfigured(
-            f"{name} must be a list of module names, such as ['signals'], "
-            f"not {value!r} ({type(value).__name__})."
-        )
-    for item in value:
-        if not isinstance(item, str) or not _MODULE_NAME.match(item):
-            raise ImproperlyConfigured(
-                f"{name} contains {item!r}, which is not a module name. "
-                f"Use names relative to each app, such as 'signals' or "
-                f"'receivers'."
-            )
-    return tuple(value)
-
-
-def _require_text(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise ImproperlyConfigured(
-            f"{name} must be a non-empty string, not {value!r} "
-            f"({type(value).__name__})."
-        )
-    return value
-
-
-def _require_names(name: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ImproperlyConfigured(
-            f"{name} must be a list of strings, not {value!r} ({type(value).__name__})."
-        )
-    for item in value:
-        if not isinstance(item, str) or not item:
-            raise ImproperlyConfigured(
-                f"{name} contains {item!r}; every item must be a non-empty string."
-            )
-    return tuple(value)
+DEFAULTS: dict[str, Any] = {
+    "VALIDATE_ARGS": True,
+    "AUTODISCOVER_MODULES": ("signals",),
+    "RECORD_MAX_SENDS": 1000,
+    "SUMMARY_MAX_LENGTH": 200,
+    "SENSITIVE_ARGS": (
+        "api",
+        "auth",
+        "authorization",
+        "cookie",
+        "credential",
+        "key",
+        "pass",
+        "passphrase",
+        "password",
+        "passwd",
+        "pin",
+        "secret",
+        "session",
+        "signature",
+        "token",
+    ),
+    "TASKS_BACKEND": "default",
+    "TASKS_QUEUE_NAME": "default",
+}
 
 
 class Settings:
-    """signalkit's settings, with their defaults and type checks."""
+    """signalkit's settings with their defaults; see :doc:`/settings`."""
 
-    _validate_args: bool | None = None
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    def _value(self, name: str) -> Any:
+        try:
+            return self._cache[name]
+        except KeyError:
+            value = getattr(settings, PREFIX + name, DEFAULTS[name])
+            if isinstance(value, list):
+                value = tuple(value)
+            self._cache[name] = value
+            return value
 
     @property
     def VALIDATE_ARGS(self) -> bool:
         """Check each send of a declared signal against its arguments."""
-        cached = self._validate_args
-        if cached is None:
-            cached = _require_bool(
-                "SIGNALKIT_VALIDATE_ARGS", _read("SIGNALKIT_VALIDATE_ARGS", True)
-            )
-            self._validate_args = cached
-        return cached
+        return cast(bool, self._value("VALIDATE_ARGS"))
 
     @property
     def AUTODISCOVER_MODULES(self) -> tuple[str, ...]:
         """Modules imported from every installed app when Django starts."""
-        return _require_module_names(
-            "SIGNALKIT_AUTODISCOVER_MODULES",
-            _read("SIGNALKIT_AUTODISCOVER_MODULES", ["signals"]),
-        )
+        return cast(tuple[str, ...], self._value("AUTODISCOVER_MODULES"))
 
     @property
     def RECORD_MAX_SENDS(self) -> int:
         """How many sends one recording keeps; later ones are counted, not kept."""
-        return _require_positive_int(
-            "SIGNALKIT_RECORD_MAX_SENDS", _read("SIGNALKIT_RECORD_MAX_SENDS", 1000)
-        )
+        return cast(int, self._value("RECORD_MAX_SENDS"))
 
     @property
     def SUMMARY_MAX_LENGTH(self) -> int:
         """Longest summary of one value kept by a recording, in characters."""
-        return _require_positive_int(
-            "SIGNALKIT_SUMMARY_MAX_LENGTH", _read("SIGNALKIT_SUMMARY_MAX_LENGTH", 200)
-        )
+        return cast(int, self._value("SUMMARY_MAX_LENGTH"))
 
     @property
     def SENSITIVE_ARGS(self) -> tuple[str, ...]:
         """Words of argument names whose values recordings mask."""
-        return _require_names(
-            "SIGNALKIT_SENSITIVE_ARGS",
-            _read(
-                "SIGNALKIT_SENSITIVE_ARGS",
-                [
-                    "api",
-                    "auth",
-                    "authorization",
-                    "cookie",
-                    "credential",
-                    "key",
-                    "pass",
-                    "passphrase",
-                    "password",
-                    "passwd",
-                    "pin",
-                    "secret",
-                    "session",
-                    "signature",
-                    "token",
-                ],
-            ),
-        )
+        return cast(tuple[str, ...], self._value("SENSITIVE_ARGS"))
 
     @property
     def TASKS_BACKEND(self) -> str:
         """Alias in ``TASKS`` of the backend that background receivers use."""
-        return _require_text(
-            "SIGNALKIT_TASKS_BACKEND", _read("SIGNALKIT_TASKS_BACKEND", "default")
-        )
+        return cast(str, self._value("TASKS_BACKEND"))
 
     @property
     def TASKS_QUEUE_NAME(self) -> str:
         """Queue that background receivers' tasks go to."""
-        return _require_text(
-            "SIGNALKIT_TASKS_QUEUE_NAME", _read("SIGNALKIT_TASKS_QUEUE_NAME", "default")
-        )
+        return cast(str, self._value("TASKS_QUEUE_NAME"))
 
-    def _clear_cache(self) -> None:
-        self._validate_args = None
+    def clear_cache(self) -> None:
+        """Forget the values read so far (done when a setting changes)."""
+        self._cache.clear()
 
 
 conf = Settings()
 
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting.startswith("SIGNALKIT_"):
-        conf._clear_cache()
+    if setting.startswith(PREFIX):
+        conf.clear_cache()
 
 
 setting_changed.connect(_on_setting_changed, dispatch_uid="signalkit.conf")
+
+
+# What a good value looks like, for the system checks.
+
+_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _bool(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    return f"must be True or False, not {value!r} ({type(value).__name__})."
+
+
+def _positive_int(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return None
+    return f"must be a positive integer, not {value!r}."
+
+
+def _module_names(value: Any) -> str | None:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        return (
+            f"must be a list of module names, such as ['signals'], not "
+            f"{value!r} ({type(value).__name__})."
+        )
+    for item in value:
+        if not isinstance(item, str) or not _MODULE_NAME.match(item):
+            return (
+                f"contains {item!r}, which is not a module name. Use names "
+                f"relative to each app, such as 'signals' or 'receivers'."
+            )
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str) and value:
+        return None
+    return f"must be a non-empty string, not {value!r} ({type(value).__name__})."
+
+
+def _names(value: Any) -> str | None:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        return f"must be a list of strings, not {value!r} ({type(value).__name__})."
+    for item in value:
+        if not isinstance(item, str) or not item:
+            return f"contains {item!r}; every item must be a non-empty string."
+    return None
+
+
+VALIDATORS: dict[str, Callable[[Any], str | None]] = {
+    "VALIDATE_ARGS": _bool,
+    "AUTODISCOVER_MODULES": _module_names,
+    "RECORD_MAX_SENDS": _positive_int,
+    "SUMMARY_MAX_LENGTH": _positive_int,
+    "SENSITIVE_ARGS": _names,
+    "TASKS_BACKEND": _text,
+    "TASKS_QUEUE_NAME": _text,
+}
+
+
+def problem(name: str) -> str | None:
+    """What is wrong with the setting ``SIGNALKIT_<name>``, or ``None``.
+
+    The message starts with the setting's full name, e.g.
+    ``"SIGNALKIT_RECORD_MAX_SENDS must be a positive integer, not 0."``.
+    """
+    found = VALIDATORS[name](conf._value(name))
+    return None if found is None else f"{PREFIX}{name} {found}"

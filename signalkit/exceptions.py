@@ -21,6 +21,10 @@ class DuplicateSignalError(ImproperlyConfigured):
     """Two different signals claim the same dotted name."""
 
 
+class CatalogFilterError(LookupError):
+    """An ``--app`` or ``--signal`` filter of the catalog that matches nothing."""
+
+
 class UnknownSignalError(LookupError):
     """No signal is registered under the given dotted name."""
 

@@ -7,76 +7,16 @@ Nothing here changes a signal: it only reads ``signal.receivers``.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import MethodType
 from typing import Any
 
 from django.apps import apps
 from django.dispatch import Signal
 
-
-def callable_name(obj: object) -> str:
-    """Name a receiver as ``module.qualname``, without calling it."""
-    if isinstance(obj, functools.partial):
-        return f"functools.partial({callable_name(obj.func)})"
-    func = getattr(obj, "__func__", obj)  # bound methods name their function
-    module = getattr(func, "__module__", None)
-    qualname = getattr(func, "__qualname__", None)
-    if not isinstance(qualname, str):
-        # A callable object: name its class.
-        cls = type(obj)
-        module, qualname = cls.__module__, f"{cls.__qualname__}()"
-    return f"{module}.{qualname}" if module else qualname
-
-
-_receiver_names: dict[int, str] = {}
-
-
-def receiver_name(receiver: object) -> str:
-    """:func:`callable_name`, remembered for each function while it lives.
-
-    Recordings name every receiver that runs; this keeps that to a lookup.
-    """
-    # A bound method is a new object on each send: key on its function.
-    key = receiver.__func__ if type(receiver) is MethodType else receiver
-    name = _receiver_names.get(id(key))
-    if name is None:
-        name = remember(_receiver_names, key, callable_name(receiver))
-    return name
-
-
-def remember(labels: dict[int, str], obj: object, label: str) -> str:
-    """Store *label* in *labels* under ``id(obj)`` until *obj* is collected.
-
-    Objects that cannot be weakly referenced are not stored, since their id
-    could be reused by another object.
-    """
-    try:
-        weakref.finalize(obj, labels.pop, id(obj), None)
-    except TypeError:
-        return label
-    labels[id(obj)] = label
-    return label
-
-
-def object_label(obj: object) -> str:
-    """A short label for a sender or other object, never calling its ``__str__``."""
-    if obj is None:
-        return "None"
-    if isinstance(obj, type):
-        meta = getattr(obj, "_meta", None)
-        label = getattr(meta, "label", None)
-        if isinstance(label, str):
-            return label
-        return f"{obj.__module__}.{obj.__qualname__}"
-    if callable(obj) and hasattr(obj, "__qualname__"):
-        return callable_name(obj)
-    cls = type(obj)
-    return f"<{cls.__module__}.{cls.__qualname__} object>"
+from signalkit.naming import callable_name, object_label, receiver_key
 
 
 @dataclass(frozen=True)
@@ -110,18 +50,12 @@ def _sender_label(sender_key: object, sender_ref: object) -> str:
     return f"<sender id {sender_key!r}>"
 
 
-def _receiver_key(receiver: object) -> object:
-    if hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
-        return (id(receiver.__self__), id(receiver.__func__))
-    return id(receiver)
-
-
 def receiver_infos(signal: Signal) -> list[ReceiverInfo]:
     """Describe every receiver connected to *signal*, in connection order."""
-    none_key = _receiver_key(None)
+    none_key = receiver_key(None)
     infos = []
     for entry in list(signal.receivers):
-        (receiver_key, sender_key), stored, *rest = entry
+        (lookup_key, sender_key), stored, *rest = entry
         sender_ref = rest[0] if len(rest) == 2 else None
         is_async = bool(rest[-1])
         weak = isinstance(stored, weakref.ReferenceType)
@@ -131,8 +65,8 @@ def receiver_infos(signal: Signal) -> list[ReceiverInfo]:
             dispatch_uid = None
         else:
             name = callable_name(receiver)
-            matches_receiver = receiver_key == _receiver_key(receiver)
-            dispatch_uid = None if matches_receiver else str(receiver_key)
+            matches_receiver = lookup_key == receiver_key(receiver)
+            dispatch_uid = None if matches_receiver else str(lookup_key)
         infos.append(
             ReceiverInfo(
                 name=name,

@@ -33,7 +33,7 @@ from django.dispatch import Signal as DjangoSignal
 from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.conf import conf
-from signalkit.receivers import receiver_name, remember
+from signalkit.naming import receiver_name, remember
 from signalkit.registry import registry
 from signalkit.summaries import PLAIN_TYPES, Summarizer, summarize
 

@@ -1,84 +1,38 @@
-"""The registry of every known signal, keyed by dotted name."""
+"""The registry of every known signal, keyed by dotted name.
+
+A plain store with one public way in, :meth:`Registry.register`: signals
+declared with :class:`signalkit.Signal` call it when they are made, Django's
+built-in signals when signalkit's app is ready, discovery for the plain
+signals it finds, and users for signals someone else defined. The registry
+also owns the names: a signal made without ``name=`` waits here until the
+module that defines it has finished importing, then takes the name of the
+module attribute it is assigned to.
+"""
 
 from __future__ import annotations
 
+import ast
 import difflib
-import keyword
 import sys
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
-from typing import TYPE_CHECKING, TypeAlias, Union
+from typing import overload
 
 from django.apps import apps
 from django.dispatch import Signal as DjangoSignal
 
+from signalkit.contract import ArgsSpec, declare
 from signalkit.exceptions import (
     DuplicateSignalError,
     SignalDeclarationError,
     SignalNameError,
     UnknownSignalError,
 )
+from signalkit.naming import suggestion
 from signalkit.receivers import ReceiverInfo, receiver_infos
-
-if TYPE_CHECKING:
-    from signalkit.signals import Signal
-
-ArgsSpec: TypeAlias = Union[Sequence[str], Mapping[str, str]]  # noqa: UP007
-
-# Django passes these itself; a declared argument of the same name could never
-# be sent.
-RESERVED_ARGS = frozenset({"sender", "signal"})
-
-
-def normalize_args(spec: ArgsSpec, *, owner: str, what: str) -> dict[str, str]:
-    """Turn an ``args`` declaration into ``{name: description}``.
-
-    *owner* names the signal (or its definition site) in error messages and
-    *what* the parameter, ``args`` or ``optional_args``.
-    """
-    if isinstance(spec, Mapping):
-        items = list(spec.items())
-    elif isinstance(spec, (str, bytes)) or not isinstance(spec, Sequence):
-        raise SignalDeclarationError(
-            f"{owner}: {what} must be a list of argument names or a mapping of "
-            f"name to description, not {spec!r} ({type(spec).__name__})."
-        )
-    else:
-        items = [(name, "") for name in spec]
-    declared: dict[str, str] = {}
-    for name, description in items:
-        if (
-            not isinstance(name, str)
-            or not name.isidentifier()
-            or keyword.iskeyword(name)
-        ):
-            raise SignalDeclarationError(
-                f"{owner}: {what} contains {name!r}, which is not a valid "
-                f"keyword argument name."
-            )
-        if name in RESERVED_ARGS:
-            raise SignalDeclarationError(
-                f"{owner}: {what} contains {name!r}, which Django passes to every "
-                f"receiver itself; remove it from the declaration."
-            )
-        if not isinstance(description, str):
-            raise SignalDeclarationError(
-                f"{owner}: the description of argument {name!r} must be a string, "
-                f"not {description!r}."
-            )
-        if name in declared:
-            raise SignalDeclarationError(f"{owner}: {what} declares {name!r} twice.")
-        declared[name] = description
-    return declared
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """`` Did you mean 'a' or 'b'?`` for the closest candidates, or ``""``."""
-    close = difflib.get_close_matches(word, list(candidates), n=3)
-    return f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
 
 
 def caller_site(depth: int) -> str:
@@ -128,6 +82,18 @@ class RegistryEntry:
         return receiver_infos(self.signal)
 
 
+@dataclass(frozen=True, eq=False)
+class _Pending:
+    """A registration waiting for its name: the attribute it is assigned to."""
+
+    signal: weakref.ref[DjangoSignal]
+    args: Mapping[str, str]
+    optional_args: Mapping[str, str]
+    doc: str
+    module: str
+    defined_at: str
+
+
 class Registry:
     """Every known signal, by dotted name.
 
@@ -140,8 +106,9 @@ class Registry:
     def __init__(self) -> None:
         self._entries: dict[str, RegistryEntry] = {}
         self._names: dict[int, str] = {}
-        self._pending: list[weakref.ref[Signal]] = []
-        self._unbound: weakref.WeakSet[Signal] = weakref.WeakSet()
+        self._pending: dict[int, _Pending] = {}
+        # Pending signals whose module finished importing without them.
+        self._unbound: dict[int, _Pending] = {}
         self._lock = threading.RLock()
 
     # Lookups
@@ -187,6 +154,17 @@ class Registry:
         name = self.name_of(signal)
         return None if name is None else self._entries.get(name)
 
+    def require_name(self, signal: DjangoSignal) -> str:
+        """The dotted name of *signal*, or :class:`SignalNameError` saying why
+        it has none (yet)."""
+        name = self.name_of(signal)
+        if name is not None:
+            return name
+        pending = self._pending.get(id(signal)) or self._unbound.get(id(signal))
+        if pending is None:
+            raise SignalNameError(f"{signal!r} is not registered with signalkit.")
+        raise SignalNameError(_unnamed_message(pending))
+
     def resolve(self, signal: DjangoSignal | str) -> DjangoSignal:
         """Return the signal for a signal object or a dotted name.
 
@@ -202,13 +180,36 @@ class Registry:
             f"({type(signal).__name__})."
         )
 
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """The registered dotted names closest to *name*, best first.
+
+        A short name (``"post_save"``) is compared with the last part of
+        each dotted name, so it finds ``django.db.models.signals.post_save``.
+        """
+        self._resolve_pending()
+        names = sorted(self._entries)
+        by_short: dict[str, list[str]] = {}
+        for each in names:
+            by_short.setdefault(each.rpartition(".")[2], []).append(each)
+        short = name.rpartition(".")[2]
+        by_last_part = [
+            each
+            for close in difflib.get_close_matches(short, by_short, n=limit)
+            for each in by_short[close]
+        ]
+        whole = difflib.get_close_matches(name, names, n=limit)
+        # A dotted query is most likely a misspelt dotted name.
+        first, second = (whole, by_last_part) if "." in name else (by_last_part, whole)
+        return list(dict.fromkeys([*first, *second]))[:limit]
+
     def _unknown_message(self, name: str) -> str:
-        return f"No signal is registered under the name {name!r}." + did_you_mean(
-            name, self._entries
+        return f"No signal is registered under the name {name!r}." + suggestion(
+            self.suggest(name)
         )
 
     # Registration
 
+    @overload
     def register(
         self,
         signal: DjangoSignal,
@@ -218,33 +219,94 @@ class Registry:
         optional_args: ArgsSpec = (),
         doc: str = "",
         module: str | None = None,
-    ) -> RegistryEntry:
-        """Declare a signal that someone else defined, such as a third-party app's.
+        defined_at: str | None = None,
+        builtin: bool = False,
+        declared: bool = True,
+    ) -> RegistryEntry: ...
 
-        *name* is its dotted name; *args* and *optional_args* declare the
-        arguments its senders pass (shown in the catalog and the panel, not
-        checked at send: only :class:`signalkit.Signal` checks its sends).
+    @overload
+    def register(
+        self,
+        signal: DjangoSignal,
+        *,
+        name: None,
+        args: ArgsSpec = (),
+        optional_args: ArgsSpec = (),
+        doc: str = "",
+        module: str,
+        defined_at: str | None = None,
+        builtin: bool = False,
+        declared: bool = True,
+    ) -> None: ...
+
+    def register(
+        self,
+        signal: DjangoSignal,
+        *,
+        name: str | None,
+        args: ArgsSpec = (),
+        optional_args: ArgsSpec = (),
+        doc: str = "",
+        module: str | None = None,
+        defined_at: str | None = None,
+        builtin: bool = False,
+        declared: bool = True,
+    ) -> RegistryEntry | None:
+        """Declare *signal* under the dotted *name*; return its entry.
+
+        Use it for a signal that someone else defined, such as a third-party
+        app's: *args* and *optional_args* declare the arguments its senders
+        pass (shown in the catalog and the panel; only
+        :class:`signalkit.Signal` checks its sends). *module* defaults to
+        *name* without its last part, *defined_at* to the caller's
+        ``file:line``. ``declared=False`` says the arguments are unknown;
+        ``builtin=True`` marks Django's own signals.
+
+        ``name=None`` (what :class:`signalkit.Signal` does when it is given no
+        name) registers the signal under ``<module>.<attribute>`` once
+        *module* has finished importing, and returns ``None``.
+
+        Raises :class:`~signalkit.exceptions.SignalDeclarationError` for a
+        bad declaration and :class:`~signalkit.exceptions.DuplicateSignalError`
+        for a name taken by another signal, changing nothing either way.
         """
-        from signalkit.signals import Signal
-
         if not isinstance(signal, DjangoSignal):
             raise TypeError(
                 f"registry.register() takes a django.dispatch.Signal, not "
                 f"{signal!r} ({type(signal).__name__})."
             )
-        if isinstance(signal, Signal):
-            raise TypeError(
-                f"{name}: signalkit.Signal objects register themselves; pass "
-                f"name= to Signal() instead of calling registry.register()."
+        owner = name if name is not None else f"Signal defined at {defined_at}"
+        if name is not None and (
+            not isinstance(name, str)
+            or not all(part.isidentifier() for part in name.split("."))
+        ):
+            raise SignalDeclarationError(
+                f"Signal name {name!r} must be a dotted name such as "
+                f"'blog.signals.post_published'."
             )
-        entry = self._make_entry(
-            signal,
+        if not isinstance(doc, str):
+            raise SignalDeclarationError(f"{owner}: doc must be a string, not {doc!r}.")
+        required, optional = declare(args, optional_args, owner=owner)
+        if defined_at is None:
+            defined_at = caller_site(1)
+        if name is None:
+            if module is None:
+                raise TypeError("registry.register(name=None) needs module=.")
+            with self._lock:
+                self._pending[id(signal)] = _Pending(
+                    weakref.ref(signal), required, optional, doc, module, defined_at
+                )
+            return None
+        entry = RegistryEntry(
             name=name,
-            args=args,
-            optional_args=optional_args,
+            signal=signal,
+            args=MappingProxyType(required),
+            optional_args=MappingProxyType(optional),
             doc=doc,
             module=module or name.rpartition(".")[0],
-            defined_at=caller_site(1),
+            defined_at=defined_at,
+            builtin=builtin,
+            declared=declared,
         )
         self._add(entry)
         return entry
@@ -263,54 +325,19 @@ class Registry:
                 raise UnknownSignalError(f"{signal!r} is not registered.")
             del self._entries[name]
 
-    def _make_entry(
-        self,
-        signal: DjangoSignal,
-        *,
-        name: str,
-        args: ArgsSpec,
-        optional_args: ArgsSpec,
-        doc: str,
-        module: str,
-        defined_at: str | None,
-        builtin: bool = False,
-        declared: bool = True,
-    ) -> RegistryEntry:
-        if not isinstance(name, str) or not all(
-            part.isidentifier() for part in name.split(".")
-        ):
-            raise SignalDeclarationError(
-                f"Signal name {name!r} must be a dotted name such as "
-                f"'blog.signals.post_published'."
-            )
-        if not isinstance(doc, str):
-            raise SignalDeclarationError(f"{name}: doc must be a string, not {doc!r}.")
-        required = normalize_args(args, owner=name, what="args")
-        optional = normalize_args(optional_args, owner=name, what="optional_args")
-        both = sorted(set(required) & set(optional))
-        if both:
-            raise SignalDeclarationError(
-                f"{name}: {', '.join(map(repr, both))} cannot be both required "
-                f"(args) and optional (optional_args)."
-            )
-        return RegistryEntry(
-            name=name,
-            signal=signal,
-            args=MappingProxyType(required),
-            optional_args=MappingProxyType(optional),
-            doc=doc,
-            module=module,
-            defined_at=defined_at,
-            builtin=builtin,
-            declared=declared,
-        )
-
     def _add(self, entry: RegistryEntry) -> None:
         """Store *entry*, or raise without changing anything."""
         with self._lock:
             existing = self._entries.get(entry.name)
             same_signal_name = self._names.get(id(entry.signal))
             if same_signal_name is not None and same_signal_name != entry.name:
+                if getattr(entry.signal, "registers_itself", False):
+                    raise TypeError(
+                        f"{entry.name}: signalkit.Signal objects register "
+                        f"themselves (this one as {same_signal_name!r}); pass "
+                        f"name= to Signal() instead of calling "
+                        f"registry.register()."
+                    )
                 raise DuplicateSignalError(
                     f"The signal registered as {same_signal_name!r} cannot also be "
                     f"registered as {entry.name!r}."
@@ -332,34 +359,42 @@ class Registry:
                 del self._names[id(existing.signal)]
             self._entries[entry.name] = entry
             self._names[id(entry.signal)] = entry.name
+            self._pending.pop(id(entry.signal), None)
+            self._unbound.pop(id(entry.signal), None)
 
-    # signalkit.Signal objects without an explicit name wait here until the
-    # module that defines them has finished importing and the attribute they
-    # are bound to can be found.
-
-    def _add_pending(self, signal: Signal) -> None:
-        with self._lock:
-            self._pending.append(weakref.ref(signal))
+    def _name_pending(self, pending: _Pending, name: str) -> None:
+        signal = pending.signal()
+        assert signal is not None
+        self._add(
+            RegistryEntry(
+                name=name,
+                signal=signal,
+                args=MappingProxyType(dict(pending.args)),
+                optional_args=MappingProxyType(dict(pending.optional_args)),
+                doc=pending.doc,
+                module=pending.module,
+                defined_at=pending.defined_at,
+            )
+        )
 
     def _resolve_pending(self) -> None:
         if not self._pending:
             return
         with self._lock:
-            still_pending = []
-            for ref in self._pending:
-                signal = ref()
-                if signal is None or signal._name is not None:
+            for key, pending in list(self._pending.items()):
+                signal = pending.signal()
+                if signal is None:
+                    del self._pending[key]
                     continue
-                module = sys.modules.get(signal._module)
+                module = sys.modules.get(pending.module)
                 if module is None or _is_importing(module):
-                    still_pending.append(ref)
                     continue
                 attribute = _attribute_of(module, signal)
                 if attribute is None:
-                    self._unbound.add(signal)
+                    del self._pending[key]
+                    self._unbound[key] = pending
                     continue
-                signal._bind_name(f"{module.__name__}.{attribute}")
-            self._pending = still_pending
+                self._name_pending(pending, f"{module.__name__}.{attribute}")
 
     def discover_module(self, module: ModuleType) -> None:
         """Register the signals defined as attributes of *module*.
@@ -369,36 +404,32 @@ class Registry:
         ``django.dispatch.Signal`` objects not known yet are registered with
         unknown arguments.
         """
-        from signalkit.signals import Signal
-
         self._resolve_pending()
         for attribute, value in list(vars(module).items()):
             if not isinstance(value, DjangoSignal) or id(value) in self._names:
                 continue
-            if isinstance(value, Signal):
+            name = f"{module.__name__}.{attribute}"
+            waiting = self._unbound.get(id(value)) or self._pending.get(id(value))
+            if waiting is not None:
                 # Made by a factory function elsewhere: named where it lands.
-                value._bind_name(f"{module.__name__}.{attribute}")
-                self._unbound.discard(value)
+                self._name_pending(waiting, name)
                 continue
-            self._add(
-                self._make_entry(
-                    value,
-                    name=f"{module.__name__}.{attribute}",
-                    args=(),
-                    optional_args=(),
-                    doc="",
-                    module=module.__name__,
-                    defined_at=getattr(module, "__file__", None),
-                    declared=False,
-                )
+            self.register(
+                value,
+                name=name,
+                module=module.__name__,
+                defined_at=getattr(module, "__file__", None),
+                declared=False,
             )
 
-    def check_all_bound(self, modules: Sequence[str]) -> None:
+    def check_all_named(self, modules: Sequence[str]) -> None:
         """Raise for a signalkit signal defined in *modules* that has no name."""
         self._resolve_pending()
-        for signal in list(self._unbound):
-            if signal._module in modules:
-                raise SignalNameError(signal._unnamed_message())
+        for key, pending in list(self._unbound.items()):
+            if pending.signal() is None:
+                del self._unbound[key]
+            elif pending.module in modules:
+                raise SignalNameError(_unnamed_message(pending))
 
 
 def _is_importing(module: ModuleType) -> bool:
@@ -410,6 +441,48 @@ def _attribute_of(module: ModuleType, signal: DjangoSignal) -> str | None:
     for attribute, value in list(vars(module).items()):
         if value is signal:
             return attribute
+    return None
+
+
+def _unnamed_message(pending: _Pending) -> str:
+    module = sys.modules.get(pending.module)
+    if module is not None and _is_importing(module):
+        reason = f"module {pending.module!r} has not finished importing"
+    else:
+        replaced = None if module is None else _replaced_by(module, pending)
+        if replaced is not None:
+            reason = (
+                f"module {pending.module!r} assigned another signal to "
+                f"{replaced!r} afterwards, replacing this one"
+            )
+        else:
+            reason = f"it is not assigned to an attribute of module {pending.module!r}"
+    return (
+        f"The signal defined at {pending.defined_at} has no name yet: {reason}. "
+        f"Pass name='...' to signalkit.Signal() to name it explicitly."
+    )
+
+
+def _replaced_by(module: ModuleType, pending: _Pending) -> str | None:
+    """The attribute the signal was assigned to, if the module later assigned
+    another signal to it (``x = Signal(); x = Signal()``)."""
+    filename, _, line = pending.defined_at.rpartition(":")
+    try:
+        with open(filename, encoding="utf-8") as source:
+            tree = ast.parse(source.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and node.lineno <= int(line) <= (node.end_lineno or node.lineno)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            attribute = node.targets[0].id
+            current = getattr(module, attribute, None)
+            if isinstance(current, DjangoSignal):
+                return attribute
     return None
 
 

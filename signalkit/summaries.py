@@ -22,7 +22,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import LazyObject, Promise, empty
 
-from signalkit.receivers import callable_name, remember
+from signalkit.naming import callable_name, remember
 
 MASK = "********"
 

@@ -32,8 +32,8 @@ from django.db import models, transaction
 from django.dispatch import Signal as DjangoSignal
 from django.utils.module_loading import import_string
 
-from signalkit.conf import conf
-from signalkit.receivers import callable_name, object_label
+from signalkit.conf import conf, problem
+from signalkit.naming import callable_name, object_label
 from signalkit.registry import registry
 
 if TYPE_CHECKING:
@@ -366,10 +366,11 @@ def backend_problems() -> list[tuple[BackgroundReceiver, str]]:
     except BackgroundReceiverError as error:
         return [(proxy, str(error)) for proxy in proxies]
     for proxy in proxies:
-        try:
-            alias, queue = proxy.backend_alias, proxy.queue
-        except ImproperlyConfigured:
+        if (proxy.backend is None and problem("TASKS_BACKEND")) or (
+            proxy.queue_name is None and problem("TASKS_QUEUE_NAME")
+        ):
             continue  # A bad setting: signalkit.E010/E011 report it.
+        alias, queue = proxy.backend_alias, proxy.queue
         try:
             backend = framework.task_backends[alias]
         except (ImportError, ImproperlyConfigured) as error:

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models.signals import post_save, pre_delete
 from django.dispatch import Signal as DjangoSignal
+from django.test import override_settings
 
 from signalkit.catalog import (
     JSON_VERSION,
@@ -556,3 +557,13 @@ def test_post_save_receivers_connected_with_sender_none_are_listed(
         "name": "testapp.receivers_zoo.plain",
         "sender": None,
     }.items() <= receivers[-1].items()
+
+
+def test_command_says_why_autodiscovery_found_no_module() -> None:
+    out, err = StringIO(), StringIO()
+    with override_settings(SIGNALKIT_AUTODISCOVER_MODULES=["nothing_here"]):
+        call_command("signals", "--format", "json", stdout=out, stderr=err)
+
+    json.loads(out.getvalue())  # still a JSON document
+    assert "Autodiscovery found no module" in err.getvalue()
+    assert "'nothing_here'" in err.getvalue()

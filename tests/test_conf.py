@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from signalkit.conf import conf
+from signalkit.conf import DEFAULTS, conf, problem
 
 
 def test_defaults() -> None:
@@ -34,7 +33,15 @@ def test_settings_are_read_at_access_time() -> None:
 def test_other_settings_do_not_clear_the_cache() -> None:
     assert conf.VALIDATE_ARGS is True
     with override_settings(DEBUG=True):
-        assert conf._validate_args is True
+        assert conf._cache["VALIDATE_ARGS"] is True
+
+
+def test_values_are_cached_until_a_signalkit_setting_changes() -> None:
+    assert conf.RECORD_MAX_SENDS == 1000
+    with override_settings(SIGNALKIT_RECORD_MAX_SENDS=7):
+        assert conf._cache == {}
+        assert conf.RECORD_MAX_SENDS == 7
+        assert conf._cache == {"RECORD_MAX_SENDS": 7}
 
 
 @pytest.mark.parametrize(
@@ -78,13 +85,18 @@ def test_other_settings_do_not_clear_the_cache() -> None:
         ),
     ],
 )
-def test_bad_values_raise_naming_the_setting(
+def test_bad_values_are_read_as_they_are_and_described_by_problem(
     setting: str, attribute: str, value: object, message: str
 ) -> None:
-    with (
-        override_settings(**{setting: value}),
-        pytest.raises(ImproperlyConfigured) as info,
-    ):
-        getattr(conf, attribute)
+    with override_settings(**{setting: value}):
+        read = getattr(conf, attribute)
+        found = problem(attribute)
 
-    assert str(info.value).startswith(f"{setting} {message}")
+    assert read == (tuple(value) if isinstance(value, list) else value)
+    assert found is not None
+    assert found.startswith(f"{setting} {message}")
+
+
+@pytest.mark.parametrize("attribute", sorted(DEFAULTS))
+def test_defaults_have_no_problem(attribute: str) -> None:
+    assert problem(attribute) is None

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from signalkit import registry
-from signalkit.discovery import autodiscover
+from signalkit.checks import check_settings
+from signalkit.discovery import autodiscover, why_nothing_was_discovered
 from signalkit.exceptions import SignalNameError
 
 MakeApp = Callable[..., str]
@@ -194,15 +194,29 @@ def test_unbound_signal_in_a_discovered_module_is_an_error(make_app: MakeApp) ->
         ([3], "contains 3, which is not a module name"),
     ],
 )
-def test_bad_autodiscover_setting_raises_naming_it(value: object, message: str) -> None:
-    with (
-        override_settings(SIGNALKIT_AUTODISCOVER_MODULES=value),
-        pytest.raises(ImproperlyConfigured) as info,
-    ):
-        autodiscover()
+def test_bad_autodiscover_setting_skips_discovery_and_the_check_names_it(
+    value: object, message: str
+) -> None:
+    with override_settings(SIGNALKIT_AUTODISCOVER_MODULES=value):
+        imported = autodiscover()
+        errors = check_settings()
+        reason = why_nothing_was_discovered()
 
-    assert str(info.value).startswith("SIGNALKIT_AUTODISCOVER_MODULES ")
-    assert message in str(info.value)
+    assert imported == []
+    assert [error.id for error in errors] == ["signalkit.E002"]
+    assert errors[0].msg.startswith("SIGNALKIT_AUTODISCOVER_MODULES ")
+    assert message in errors[0].msg
+    assert reason is not None
+    assert reason.startswith("Autodiscovery is off because SIGNALKIT_AUTODISCOVER_")
+
+
+def test_why_nothing_was_discovered_names_the_modules_looked_for() -> None:
+    with override_settings(SIGNALKIT_AUTODISCOVER_MODULES=["no_such_module"]):
+        reason = why_nothing_was_discovered()
+
+    assert reason is not None
+    assert "has a module named 'no_such_module'" in reason
+    assert why_nothing_was_discovered() is None
 
 
 def test_signal_made_by_a_factory_is_named_where_it_lands(make_app: MakeApp) -> None:

@@ -8,13 +8,7 @@ import django
 import pytest
 from django.dispatch import Signal as DjangoSignal
 
-from signalkit.receivers import (
-    _receiver_names,
-    callable_name,
-    object_label,
-    receiver_infos,
-    receiver_name,
-)
+from signalkit.receivers import receiver_infos
 from testapp.models import Post
 
 
@@ -32,69 +26,6 @@ class Handler:
 
     def __call__(self, sender: Any, **kwargs: Any) -> None:
         pass
-
-
-def test_callable_names() -> None:
-    handler = Handler()
-
-    assert callable_name(plain) == f"{__name__}.plain"
-    assert callable_name(handler.method) == f"{__name__}.Handler.method"
-    assert callable_name(handler) == f"{__name__}.Handler()"
-    assert callable_name(functools.partial(plain, 1)) == (
-        f"functools.partial({__name__}.plain)"
-    )
-    assert (
-        callable_name(lambda: None)
-        == f"{__name__}.test_callable_names.<locals>.<lambda>"
-    )
-
-
-def test_receiver_names_are_remembered_while_the_receiver_lives() -> None:
-    def short_lived(sender: Any, **kwargs: Any) -> None:
-        pass
-
-    handler = Handler()
-    name = f"{__name__}.test_receiver_names_are_remembered_while_the_receiver_lives"
-    assert receiver_name(short_lived) == f"{name}.<locals>.short_lived"
-    assert receiver_name(handler.method) == f"{__name__}.Handler.method"
-    key = id(short_lived)
-    assert _receiver_names[key] == f"{name}.<locals>.short_lived"
-    assert receiver_name(short_lived) == f"{name}.<locals>.short_lived"
-    del short_lived
-    gc.collect()
-    assert key not in _receiver_names  # forgotten with the function
-
-
-def test_receivers_that_cannot_be_weakly_referenced_are_named_each_time() -> None:
-    class Slotted:
-        __slots__ = ()
-
-        def __call__(self, sender: Any, **kwargs: Any) -> None:
-            pass
-
-    slotted = Slotted()
-    assert receiver_name(slotted).endswith("<locals>.Slotted()")
-    assert id(slotted) not in _receiver_names
-
-
-def test_callable_without_module_is_named_by_qualname() -> None:
-    class Nameless:
-        __module__ = ""
-
-        def __call__(self) -> None:
-            pass
-
-    assert callable_name(Nameless()) == (
-        "test_callable_without_module_is_named_by_qualname.<locals>.Nameless()"
-    )
-
-
-def test_object_labels_never_call_str() -> None:
-    assert object_label(None) == "None"
-    assert object_label(Post) == "testapp.Post"
-    assert object_label(Handler) == f"{__name__}.Handler"
-    assert object_label(plain) == f"{__name__}.plain"
-    assert object_label(Post(pk=3)) == "<testapp.models.Post object>"
 
 
 def test_receiver_infos_describe_each_connection() -> None:

@@ -7,10 +7,11 @@ import pytest
 from django.dispatch import Signal as DjangoSignal
 from django.dispatch import receiver
 
-from signalkit import Signal, registry
+from signalkit import registry
 from signalkit.exceptions import (
     DuplicateSignalError,
     SignalDeclarationError,
+    SignalNameError,
     UnknownSignalError,
 )
 from signalkit.registry import Registry
@@ -154,7 +155,7 @@ def test_register_rejects_non_signals() -> None:
     with pytest.raises(
         TypeError, match=r"takes a django.dispatch.Signal, not 'x' \(str\)"
     ):
-        registry.register("x", name="a.b")  # type: ignore[arg-type]
+        registry.register("x", name="a.b")  # type: ignore[call-overload]
 
 
 def test_register_rejects_signalkit_signals() -> None:
@@ -213,12 +214,11 @@ def test_a_fresh_registry_is_empty() -> None:
 
 def test_pending_signal_of_a_dead_object_is_dropped() -> None:
     fresh = Registry()
-    signal = Signal(name="tests.registry.holder")
-    fresh._add_pending(signal)
-    registry.unregister(signal)
+    signal = DjangoSignal()
+    fresh.register(signal, name=None, module=__name__)
     del signal
     assert len(fresh) == 0
-    assert fresh._pending == []
+    assert fresh._pending == {}
 
 
 def test_app_label_is_unknown_before_apps_are_ready(
@@ -228,3 +228,33 @@ def test_app_label_is_unknown_before_apps_are_ready(
 
     monkeypatch.setattr(apps, "apps_ready", False)
     assert registry["testapp.signals.post_published"].app_label is None
+
+
+def test_suggest_finds_dotted_names_from_short_ones() -> None:
+    assert registry.suggest("post_save")[0] == "django.db.models.signals.post_save"
+    assert registry.suggest("post_publishd")[0] == "testapp.signals.post_published"
+    assert registry.suggest("testapp.signals.post_publishd")[0] == (
+        "testapp.signals.post_published"
+    )
+    assert registry.suggest("zzzzzzzz") == []
+
+
+def test_unknown_short_name_is_answered_with_the_dotted_name() -> None:
+    with pytest.raises(UnknownSignalError) as info:
+        registry["post_save"]
+
+    assert str(info.value).startswith(
+        "No signal is registered under the name 'post_save'. Did you mean "
+        "'django.db.models.signals.post_save'"
+    )
+
+
+def test_require_name_of_an_unregistered_signal_says_so(plain: DjangoSignal) -> None:
+    with pytest.raises(SignalNameError, match="is not registered with signalkit"):
+        registry.require_name(plain)
+
+
+def test_register_without_name_needs_the_module(plain: DjangoSignal) -> None:
+    with pytest.raises(TypeError, match=r"register\(name=None\) needs module="):
+        registry.register(plain, name=None)  # type: ignore[call-overload]
+    assert plain not in registry

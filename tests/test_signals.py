@@ -199,9 +199,77 @@ def test_send_with_undeclared_argument_raises(published: Signal) -> None:
         published.send(sender=None, post=1, user=2, usr=3, extra=4)
 
     assert str(info.value) == (
-        "tests.signals.published.send() got unexpected arguments 'extra', 'usr' "
+        "tests.signals.published.send() got unexpected arguments 'usr', 'extra' "
         "(declared: post, user; optional: note)"
     )
+
+
+def test_misspelt_argument_gets_a_suggestion(published: Signal) -> None:
+    with pytest.raises(SignalArgumentError) as info:
+        published.send(sender=None, post=1, usr=2)
+
+    assert str(info.value) == (
+        "tests.signals.published.send() missing required argument 'user' and "
+        "got unexpected argument 'usr' (declared: post, user; optional: note). "
+        "Did you mean 'user' instead of 'usr'?"
+    )
+
+
+def test_missing_arguments_are_listed_in_declared_order() -> None:
+    signal = Signal(name="tests.signals.paid", args=["order_id", "amount"])
+    try:
+        with pytest.raises(
+            SignalArgumentError, match="missing required arguments 'order_id', 'amount'"
+        ):
+            signal.send(sender=None)
+    finally:
+        registry.unregister(signal)
+
+
+def test_an_argument_both_required_and_optional_is_refused_at_construction() -> None:
+    with pytest.raises(SignalDeclarationError, match="'a' cannot be both required"):
+        Signal(args=["a"], optional_args=["a"])
+
+
+def test_a_signal_replaced_in_its_module_says_so(tmp_path: Any) -> None:
+    # The receiver keeps the first signal alive (Django's weak connection
+    # holds the signal), so it is left with no attribute to be named after.
+    (tmp_path / "replaced_signals.py").write_text(
+        "from signalkit import Signal, receiver\n"
+        "thing = Signal(args=['x'])\n"
+        "@receiver(thing)\n"
+        "def on_thing(sender, **kwargs):\n"
+        "    pass\n"
+        "thing = Signal(\n"
+        "    args=['y'],\n"
+        ")\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        importlib.import_module("replaced_signals")
+        with pytest.raises(SignalNameError) as info:
+            registry.check_all_named(["replaced_signals"])
+    finally:
+        sys.path.remove(str(tmp_path))
+        registry.unregister("replaced_signals.thing")
+        del sys.modules["replaced_signals"]
+
+    assert "replaced_signals.py:2 has no name yet" in str(info.value)
+    assert (
+        "module 'replaced_signals' assigned another signal to 'thing' afterwards, "
+        "replacing this one" in str(info.value)
+    )
+
+
+def test_a_signal_made_by_code_without_a_file_has_the_general_hint() -> None:
+    module = types.ModuleType("fileless_signals")
+    sys.modules["fileless_signals"] = module
+    try:
+        exec("from signalkit import Signal\nkept = [Signal()]\n", module.__dict__)
+        with pytest.raises(SignalNameError, match="not assigned to an attribute"):
+            module.kept[0].name  # noqa: B018
+    finally:
+        del sys.modules["fileless_signals"]
 
 
 def test_send_missing_several_arguments_lists_them(published: Signal) -> None:

@@ -10,10 +10,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from signalkit.catalog import (
     FORMATS,
     RENDERERS,
-    CatalogFilterError,
     build_catalog,
     render_table,
 )
+from signalkit.discovery import why_nothing_was_discovered
+from signalkit.exceptions import CatalogFilterError
 
 
 class Command(BaseCommand):
@@ -50,3 +51,7 @@ class Command(BaseCommand):
         else:
             output = RENDERERS[options["format"]](signals)
         self.stdout.write(output, ending="")
+        reason = why_nothing_was_discovered()
+        if reason is not None:
+            # On stderr, so that --format json stays a JSON document.
+            self.stderr.write(reason)
