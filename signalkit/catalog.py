@@ -114,10 +114,14 @@ def _app_label(app: str) -> str:
     for config in apps.get_app_configs():
         if app in (config.label, config.name):
             return config.label
-    labels = sorted(config.label for config in apps.get_app_configs())
+    configs = list(apps.get_app_configs())
+    labels = sorted(config.label for config in configs)
+    # Dotted app names too: "djang.contrib.auth" is closer to a name than to
+    # any label.
+    names = [config.name for config in configs if config.name != config.label]
     raise CatalogFilterError(
         f"No installed app is labelled {app!r}."
-        + did_you_mean(app, labels)
+        + did_you_mean(app, [*labels, *names])
         + " Installed apps: "
         + ", ".join(labels)
         + "."

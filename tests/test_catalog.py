@@ -345,6 +345,15 @@ def test_command_with_unknown_app_is_a_command_error() -> None:
         run("--app", "testap")
 
 
+def test_command_with_a_misspelt_dotted_app_name_suggests_the_name() -> None:
+    with pytest.raises(
+        CommandError,
+        match=r"labelled 'djang\.contrib\.auth'\. "
+        r"Did you mean 'django\.contrib\.auth' or ",
+    ):
+        run("--app", "djang.contrib.auth")
+
+
 def test_command_with_a_far_off_app_lists_the_installed_apps() -> None:
     with pytest.raises(CommandError, match=r"'zzzzzz'\. Installed apps: auth, "):
         run("--app", "zzzzzz")
