@@ -208,13 +208,11 @@ def check_background_receivers(
 
 def _tasks_framework_installed() -> bool:
     """Whether ``django.tasks`` (Django 6.0+) or the backport can be imported."""
-    for name in ("django.tasks", "django_tasks"):
-        try:
-            if importlib.util.find_spec(name) is not None:
-                return True
-        except (ImportError, ValueError):
-            continue
-    return False
+    # find_spec() imports only the parent package, django, always there.
+    return any(
+        importlib.util.find_spec(name) is not None
+        for name in ("django.tasks", "django_tasks")
+    )
 
 
 TOOLBAR_SIGNALS_PANEL = "debug_toolbar.panels.signals.SignalsPanel"
