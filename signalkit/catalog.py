@@ -16,7 +16,7 @@ from typing import Any
 from django.apps import apps
 
 from signalkit.exceptions import CatalogFilterError
-from signalkit.naming import did_you_mean
+from signalkit.naming import did_you_mean, suggestion
 from signalkit.receivers import ReceiverInfo
 from signalkit.registry import RegistryEntry, registry
 
@@ -151,7 +151,8 @@ def build_catalog(
         if not matching:
             raise CatalogFilterError(
                 f"No registered signal matches {signal!r}."
-                + did_you_mean(signal, [data["name"] for data in signals])
+                # Short names too: "order_payd" finds shop.signals.order_paid.
+                + suggestion(registry.suggest(signal))
             )
         signals = matching
     if label is not None:

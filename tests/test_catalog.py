@@ -333,6 +333,22 @@ def test_command_with_unknown_signal_is_a_command_error() -> None:
         run("--signal", "testapp.signals.post_publishd")
 
 
+def test_command_with_a_misspelt_short_signal_name_suggests_the_dotted_name() -> None:
+    with pytest.raises(
+        CommandError,
+        match=r"No registered signal matches 'comment_addd'\. "
+        r"Did you mean 'testapp\.signals\.comment_added'",
+    ):
+        run("--signal", "comment_addd")
+
+
+def test_command_with_a_short_builtin_signal_name_suggests_the_dotted_name() -> None:
+    with pytest.raises(
+        CommandError, match=r"Did you mean 'django\.db\.models\.signals\.post_save'"
+    ):
+        run("--signal", "post_svae")
+
+
 def test_command_with_a_far_off_signal_name_gives_no_suggestion() -> None:
     with pytest.raises(CommandError, match=r"matches 'zzzzzz'\.$"):
         run("--signal", "zzzzzz")
