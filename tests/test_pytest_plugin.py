@@ -220,6 +220,11 @@ def fresh_plugin() -> ModuleType:
             "'testapp.signals.legacy_event'*",
         ),
         (
+            '"post_save"',
+            "@pytest.mark.mute_signals: No signal is registered under the name "
+            "'post_save'. Did you mean 'django.db.models.signals.post_save'*",
+        ),
+        (
             "42",
             "@pytest.mark.mute_signals: Expected a signal or a dotted signal name, "
             "not 42 (int).",
