@@ -92,7 +92,11 @@ def test_catalog_samples_are_the_commands_output(name: str, args: list[str]) -> 
 
 def test_catalog_error_samples_are_the_commands_output() -> None:
     lines = []
-    for args in (["--signal", "blog.signals.post_publishd"], ["--app", "blgo"]):
+    for args in (
+        ["--signal", "blog.signals.post_publishd"],
+        ["--signal", "user_signedup"],
+        ["--app", "blgo"],
+    ):
         lines.append(f"$ python manage.py signals {' '.join(args)}\n")
         lines.append(manage("signals", *args, ok=False))
     check_sample("catalog-errors.txt", "".join(lines))
