@@ -8,11 +8,13 @@ Each test runs the command a page shows, as a user would (``python manage.py
 
 from __future__ import annotations
 
+import doctest
 import os
 import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import django
@@ -153,3 +155,24 @@ def test_panel_snippet_keeps_every_default_panel_of_the_toolbar() -> None:
     assert "../example_project/example/settings.py" in panel_rst
     assert ":start-after: # [panels-start]" in panel_rst
     assert ":end-before: # [panels-end]" in panel_rst
+
+
+@pytest.mark.django_db
+def test_tutorial_shell_sessions_print_what_they_show() -> None:
+    """docs/tutorial.rst's ``pycon`` blocks, run as doctests in this project."""
+    text = (DOCS / "tutorial.rst").read_text()
+    blocks = re.findall(r"\.\. code-block:: pycon\n\n((?:    .*\n|\n)+)", text)
+    assert blocks, "docs/tutorial.rst has no pycon block"
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    report: list[str] = []
+    for number, block in enumerate(blocks):
+        runner.run(
+            parser.get_doctest(
+                textwrap.dedent(block), {}, f"pycon block {number + 1}", None, 0
+            ),
+            out=report.append,
+        )
+
+    assert runner.tries >= 5
+    assert runner.failures == 0, "".join(report)
