@@ -112,16 +112,48 @@ def test_whole_catalog_sample_is_the_commands_output() -> None:
     check_sample("catalog-all.txt", portable(manage("signals")))
 
 
-def test_w001_sample_is_what_check_says_of_a_misspelt_receiver(
-    tmp_path: Path,
-) -> None:
-    """The tutorial's story: notify_followers asks for 'author', not 'user'."""
+def copy_of_the_project(tmp_path: Path) -> Path:
+    """A copy of the example project, to break on purpose."""
     project = tmp_path / "example_project"
     shutil.copytree(
         EXAMPLE,
         project,
         ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3", "tests"),
     )
+    return project
+
+
+def test_w002_sample_is_what_check_says_of_a_module_imported_twice(
+    tmp_path: Path,
+) -> None:
+    """blog/signals.py imported again as the top-level module ``signals``."""
+    project = copy_of_the_project(tmp_path)
+    signals_py = project / "blog" / "signals.py"
+    relative = "from .models import Post, SearchEntry\n"
+    assert relative in signals_py.read_text()
+    signals_py.write_text(
+        signals_py.read_text().replace(
+            relative, "from blog.models import Post, SearchEntry\n"
+        )
+    )
+    admin_py = project / "blog" / "admin.py"
+    admin_py.write_text(
+        admin_py.read_text() + "\n\nimport sys  # noqa: E402\n\n"
+        "# The app's own directory on sys.path: signals.py gets a second name.\n"
+        "sys.path.append(__file__.rpartition('/')[0])\n"
+        "import signals  # noqa: E402, F401\n"
+    )
+
+    output = manage("check", "--tag", "signals", ok=True, project=project)
+
+    check_sample("check-w002.txt", portable(output, project))
+
+
+def test_w001_sample_is_what_check_says_of_a_misspelt_receiver(
+    tmp_path: Path,
+) -> None:
+    """The tutorial's story: notify_followers asks for 'author', not 'user'."""
+    project = copy_of_the_project(tmp_path)
     signals_py = project / "blog" / "signals.py"
     source = signals_py.read_text()
     signature = "def notify_followers(sender: type[Post], post: Post, user: User,"
