@@ -121,18 +121,25 @@ def check_receiver_signatures(
     return warnings
 
 
-def _definition_site(receiver: object) -> tuple[str, int, str] | None:
-    """Where the function behind *receiver* is written: file, line, qualname.
+def _identities(receiver: object) -> list[tuple[object, ...]]:
+    """What makes two function objects one receiver defined twice.
 
-    Two function objects from one site are one receiver defined twice (its
-    module imported again, or ``ready()`` run again), not two receivers.
+    The same place in a file (its module imported under two names, or the
+    code that defines it run again), or the same module and qualname (a
+    module run twice, or defining it twice). Lambdas share a qualname, so
+    only their place counts.
     """
     func = getattr(receiver, "__func__", receiver)
     code = getattr(func, "__code__", None)
     qualname = getattr(func, "__qualname__", None)
     if code is None or not isinstance(qualname, str):
-        return None  # partials, callable objects, builtins
-    return code.co_filename, code.co_firstlineno, qualname
+        return []  # partials, callable objects, builtins
+    identities: list[tuple[object, ...]] = [
+        ("site", code.co_filename, code.co_firstlineno, qualname)
+    ]
+    if "<lambda>" not in qualname:
+        identities.append(("name", getattr(func, "__module__", None), qualname))
+    return identities
 
 
 @register(Tags.signals)
@@ -142,35 +149,34 @@ def check_duplicate_receivers(
     """Warn about one receiver connected twice to a signal as two objects."""
     warnings: list[CheckMessage] = []
     for entry in registry:
-        seen: dict[tuple[str | None, tuple[str, int, str]], Any] = {}
+        seen: dict[tuple[str | None, tuple[object, ...]], Any] = {}
         for info in entry.receivers():
             # A dispatch_uid says the connections are meant to be distinct.
             if info.receiver is None or info.dispatch_uid is not None:
                 continue
-            site = _definition_site(info.receiver)
-            if site is None:
-                continue
-            first = seen.setdefault((info.sender, site), info.receiver)
-            if getattr(first, "__func__", first) is getattr(
-                info.receiver, "__func__", info.receiver
-            ):
-                continue  # The same function: bound to two instances, say.
-            name, other = callable_name(first), callable_name(info.receiver)
-            also = "" if other == name else f" (also as {other})"
-            warnings.append(
-                Warning(
-                    f"Receiver {name} is connected twice to {entry.name}"
-                    f"{also}; it will run twice.",
-                    hint="Two function objects defined at the same place are "
-                    "connected: its module was imported under two names, or "
-                    "the code that connects it ran twice. Connect it once, "
-                    "from a module imported once (such as the app's "
-                    "signals.py), or pass dispatch_uid=... to connect().",
-                    obj=info.receiver,
-                    id="signalkit.W002",
-                )
-            )
+            func = getattr(info.receiver, "__func__", info.receiver)
+            for identity in _identities(info.receiver):
+                first = seen.setdefault((info.sender, identity), info.receiver)
+                # The same function bound to two instances is two receivers.
+                if getattr(first, "__func__", first) is not func:
+                    warnings.append(_connected_twice(entry.name, first, info.receiver))
+                    break
     return warnings
+
+
+def _connected_twice(signal: str, first: object, again: object) -> Warning:
+    name, other = callable_name(first), callable_name(again)
+    also = "" if other == name else f" (also as {other})"
+    return Warning(
+        f"Receiver {name} is connected twice to {signal}{also}; it will run twice.",
+        hint="Two function objects of one receiver are connected: its module "
+        "was imported under two names or run twice, or the code that defines "
+        "and connects it ran twice. Connect it once, from a module imported "
+        "once (such as the app's signals.py), or pass dispatch_uid=... to "
+        "connect().",
+        obj=again,
+        id="signalkit.W002",
+    )
 
 
 @register(Tags.signals)

@@ -208,6 +208,36 @@ def test_module_imported_under_two_names_warns_with_both_names(
     )
 
 
+def compiled(source: str, *, line: int) -> Any:
+    """The function *source* defines, as if written at *line* of shop/signals.py."""
+    namespace: dict[str, Any] = {"__name__": "shop.signals"}
+    exec(compile("\n" * (line - 1) + source, "shop/signals.py", "exec"), namespace)
+    return namespace["handler"]
+
+
+def test_two_functions_of_one_module_and_name_warn(ordered: Signal) -> None:
+    first = compiled("def handler(sender, **kwargs): pass", line=3)
+    again = compiled("def handler(sender, **kwargs): pass", line=30)
+    ordered.connect(first)
+    ordered.connect(again)
+
+    [warning] = check_duplicate_receivers()
+
+    assert warning.msg == (
+        "Receiver shop.signals.handler is connected twice to tests.checks.ordered; "
+        "it will run twice."
+    )
+
+
+def test_two_lambdas_of_one_module_are_not_duplicates(ordered: Signal) -> None:
+    first = compiled("handler = lambda sender, **kwargs: None", line=3)
+    other = compiled("handler = lambda sender, **kwargs: None", line=4)
+    ordered.connect(first)
+    ordered.connect(other)
+
+    assert check_duplicate_receivers() == []
+
+
 class Listener:
     def on_order(self, sender: Any, **kwargs: Any) -> None:
         pass
