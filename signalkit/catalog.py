@@ -16,7 +16,7 @@ from typing import Any
 from django.apps import apps
 
 from signalkit.exceptions import CatalogFilterError
-from signalkit.naming import did_you_mean
+from signalkit.naming import did_you_mean, suggestion
 from signalkit.receivers import ReceiverInfo
 from signalkit.registry import RegistryEntry, registry
 
@@ -45,17 +45,46 @@ def _app_of(module: str | None) -> str | None:
     return None if config is None else config.label
 
 
+def background_options(receiver: object) -> dict[str, Any] | None:
+    """Queue, backend and priority of a background receiver, else ``None``.
+
+    A background receiver (``@receiver(..., background=True)``) is connected
+    as a proxy that enqueues a task; it is recognised by what it has, so the
+    catalog does not import the Tasks integration.
+    """
+    path = getattr(receiver, "path", None)
+    if not isinstance(path, str) or not hasattr(receiver, "backend_alias"):
+        return None
+    return {
+        "queue": getattr(receiver, "queue", None),
+        "backend": getattr(receiver, "backend_alias", None),
+        "priority": getattr(receiver, "priority", None),
+    }
+
+
+# The dispatch_uid that @receiver(..., background=True) gives its proxy when
+# the user gave none: an implementation detail, not something to show.
+_BACKGROUND_UID_PREFIX = "signalkit.background:"
+
+
 def _receiver_data(info: ReceiverInfo) -> dict[str, Any]:
     module = None if info.receiver is None else receiver_module(info.receiver)
+    background = background_options(info.receiver)
+    dispatch_uid = info.dispatch_uid
+    if background is not None and dispatch_uid == _BACKGROUND_UID_PREFIX + str(
+        getattr(info.receiver, "path", "")
+    ):
+        dispatch_uid = None
     return {
         "name": info.name,
         "module": module,
         "app": _app_of(module),
         "sender": info.sender,
-        "dispatch_uid": info.dispatch_uid,
+        "dispatch_uid": dispatch_uid,
         "weak": info.weak,
         "is_async": info.is_async,
         "dead": info.dead,
+        "background": background,
     }
 
 
@@ -85,10 +114,14 @@ def _app_label(app: str) -> str:
     for config in apps.get_app_configs():
         if app in (config.label, config.name):
             return config.label
-    labels = sorted(config.label for config in apps.get_app_configs())
+    configs = list(apps.get_app_configs())
+    labels = sorted(config.label for config in configs)
+    # Dotted app names too: "djang.contrib.auth" is closer to a name than to
+    # any label.
+    names = [config.name for config in configs if config.name != config.label]
     raise CatalogFilterError(
         f"No installed app is labelled {app!r}."
-        + did_you_mean(app, labels)
+        + did_you_mean(app, [*labels, *names])
         + " Installed apps: "
         + ", ".join(labels)
         + "."
@@ -118,7 +151,8 @@ def build_catalog(
         if not matching:
             raise CatalogFilterError(
                 f"No registered signal matches {signal!r}."
-                + did_you_mean(signal, [data["name"] for data in signals])
+                # Short names too: "order_payd" finds shop.signals.order_paid.
+                + suggestion(registry.suggest(signal))
             )
         signals = matching
     if label is not None:
@@ -134,8 +168,19 @@ def build_catalog(
 # Text helpers shared by the renderers.
 
 
+def background_text(background: dict[str, Any], *, sep: str = "=") -> str:
+    """``background, queue=default, backend=default`` (and the priority)."""
+    parts = ["background", f"queue{sep}{background['queue']}"]
+    parts.append(f"backend{sep}{background['backend']}")
+    if background.get("priority") is not None:
+        parts.append(f"priority{sep}{background['priority']}")
+    return ", ".join(parts)
+
+
 def receiver_flags(receiver: dict[str, Any]) -> str:
-    """``weak, sync`` or ``strong, async``."""
+    """``weak, sync``, ``strong, async`` or ``background, queue=..., backend=...``."""
+    if receiver.get("background"):
+        return background_text(receiver["background"])
     return ", ".join(
         (
             "weak" if receiver["weak"] else "strong",
@@ -304,11 +349,17 @@ def render_markdown(signals: Sequence[dict[str, Any]]) -> str:
         ]
         for receiver in data["receivers"]:
             uid = receiver["dispatch_uid"]
+            background = receiver.get("background")
+            if background:
+                reference = ""
+                mode = _md(background_text(background, sep=" "))
+            else:
+                reference = "weak" if receiver["weak"] else "strong"
+                mode = "async" if receiver["is_async"] else "sync"
             parts.append(
                 f"| {_md_code(receiver['name'])} | {_md(_sender_text(receiver))} "
                 f"| {'' if uid is None else _md_code(uid)} "
-                f"| {'weak' if receiver['weak'] else 'strong'} "
-                f"| {'async' if receiver['is_async'] else 'sync'} |"
+                f"| {reference} | {mode} |"
             )
         parts.append("")
     return "\n".join(parts)
@@ -325,6 +376,14 @@ def graph_signals(signals: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [data for data in signals if data["receivers"] or not data["builtin"]]
 
 
+def receiver_label(receiver: dict[str, Any]) -> str:
+    """A receiver's name, and for a background receiver where it runs."""
+    background = receiver.get("background")
+    if not background:
+        return str(receiver["name"])
+    return f"{receiver['name']} ({background_text(background, sep=' ')})"
+
+
 def _graph(
     signals: Iterable[dict[str, Any]],
 ) -> tuple[
@@ -332,18 +391,23 @@ def _graph(
     dict[str, str],
     dict[str, str],
     list[tuple[str, str, str | None]],
+    set[str],
 ]:
-    """Node ids by label for senders, signals and receivers, and the edges."""
+    """Node ids by label for senders, signals and receivers, the edges, and
+    the ids of background receivers."""
     senders: dict[str, str] = {}
     signal_ids: dict[str, str] = {}
     receivers: dict[str, str] = {}
     edges: list[tuple[str, str, str | None]] = []
+    background: set[str] = set()
     for data in graph_signals(signals):
         signal_id = signal_ids.setdefault(data["name"], f"signal{len(signal_ids)}")
         for receiver in data["receivers"]:
             receiver_id = receivers.setdefault(
-                receiver["name"], f"receiver{len(receivers)}"
+                receiver_label(receiver), f"receiver{len(receivers)}"
             )
+            if receiver.get("background"):
+                background.add(receiver_id)
             sender = receiver["sender"]
             if sender is not None:
                 sender_id = senders.setdefault(sender, f"sender{len(senders)}")
@@ -353,7 +417,7 @@ def _graph(
             edge = (signal_id, receiver_id, sender)
             if edge not in edges:
                 edges.append(edge)
-    return senders, signal_ids, receivers, edges
+    return senders, signal_ids, receivers, edges, background
 
 
 def _mermaid_text(text: str) -> str:
@@ -364,9 +428,10 @@ def render_mermaid(signals: Iterable[dict[str, Any]]) -> str:
     """A Mermaid flowchart: senders → signals → receivers.
 
     An edge from a signal to a receiver connected for one sender only is
-    labelled with that sender.
+    labelled with that sender; a background receiver hangs from a dotted
+    edge, in its own colour.
     """
-    senders, signal_ids, receivers, edges = _graph(signals)
+    senders, signal_ids, receivers, edges, background = _graph(signals)
     lines = ["flowchart LR"]
     lines += [f'    {id_}["{_mermaid_text(label)}"]' for label, id_ in senders.items()]
     lines += [
@@ -376,11 +441,22 @@ def render_mermaid(signals: Iterable[dict[str, Any]]) -> str:
         f'    {id_}["{_mermaid_text(label)}"]' for label, id_ in receivers.items()
     ]
     for source, target, label in edges:
-        arrow = "-->" if label is None else f'-->|"{_mermaid_text(label)}"|'
+        arrow = "-.->" if target in background else "-->"
+        if label is not None:
+            arrow += f'|"{_mermaid_text(label)}"|'
         lines.append(f"    {source} {arrow} {target}")
     lines += _mermaid_classes("sender", "#fef3c7", senders.values())
     lines += _mermaid_classes("signal", "#dbeafe", signal_ids.values())
-    lines += _mermaid_classes("receiver", "#dcfce7", receivers.values())
+    lines += _mermaid_classes(
+        "receiver",
+        "#dcfce7",
+        (id_ for id_ in receivers.values() if id_ not in background),
+    )
+    lines += _mermaid_classes(
+        "background",
+        "#ede9fe",
+        (id_ for id_ in receivers.values() if id_ in background),
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -396,8 +472,11 @@ def _dot_text(text: str) -> str:
 
 
 def render_dot(signals: Iterable[dict[str, Any]]) -> str:
-    """A Graphviz digraph: senders → signals → receivers (``dot -Tsvg``)."""
-    senders, signal_ids, receivers, edges = _graph(signals)
+    """A Graphviz digraph: senders → signals → receivers (``dot -Tsvg``).
+
+    Background receivers are dashed boxes on dashed edges.
+    """
+    senders, signal_ids, receivers, edges, background = _graph(signals)
     lines = [
         "digraph signals {",
         "    rankdir=LR;",
@@ -409,13 +488,20 @@ def render_dot(signals: Iterable[dict[str, Any]]) -> str:
         (receivers, "box", "#dcfce7"),
     ):
         lines += [
-            f"    {id_} [label={_dot_text(label)}, shape={shape}, style=filled, "
-            f'fillcolor="{fill}"];'
+            f"    {id_} [label={_dot_text(label)}, shape={shape}, "
+            + (
+                'style="filled,dashed", fillcolor="#ede9fe"];'
+                if id_ in background
+                else f'style=filled, fillcolor="{fill}"];'
+            )
             for label, id_ in nodes.items()
         ]
     for source, target, label in edges:
-        attributes = "" if label is None else f" [label={_dot_text(label)}]"
-        lines.append(f"    {source} -> {target}{attributes};")
+        attributes = [] if label is None else [f"label={_dot_text(label)}"]
+        if target in background:
+            attributes.append("style=dashed")
+        suffix = f" [{', '.join(attributes)}]" if attributes else ""
+        lines.append(f"    {source} -> {target}{suffix};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -5,11 +5,13 @@ Each id is documented in ``docs/checks.rst``.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from signalkit.conf import problem
@@ -42,21 +44,51 @@ def check_settings(
     return errors
 
 
+_REQUIRED_KINDS = (
+    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    inspect.Parameter.KEYWORD_ONLY,
+)
+
+
 def _signature_problem(
     receiver: Callable[..., Any], entry: RegistryEntry
-) -> str | None:
+) -> tuple[str, str] | None:
+    """What stops *receiver* taking *entry*'s arguments, and how to fix it."""
+    declared = ", ".join(entry.all_args) or "no arguments"
+    hint = (
+        f"{entry.name} sends sender, signal and {declared}; receivers should be "
+        f"declared as def receiver(sender, <arguments you use>, **kwargs)."
+    )
     if accepts_kwargs(receiver) is False:
-        return "it does not accept **kwargs"
+        return "it does not accept **kwargs", hint
     try:
         signature = inspect.signature(receiver)
     except (TypeError, ValueError):
         return None  # Builtins and some C callables have no signature.
+    # A send may leave an optional argument out: a receiver that requires one
+    # works until the first send without it.
+    optional = [
+        name
+        for name, parameter in signature.parameters.items()
+        if name in entry.optional_args
+        and parameter.kind in _REQUIRED_KINDS
+        and parameter.default is inspect.Parameter.empty
+    ]
+    if optional:
+        quoted = ", ".join(map(repr, optional))
+        return (
+            f"it requires {quoted}, which the signal declares as optional: a "
+            f"send may leave {'them' if len(optional) > 1 else 'it'} out",
+            f"Give {quoted} a default, such as {optional[0]}=None; "
+            f"{entry.name} always sends sender, signal and "
+            f"{', '.join(entry.args) or 'no other arguments'}.",
+        )
     names = dict.fromkeys(entry.args)
     for attempt in (names, {**names, **dict.fromkeys(entry.optional_args)}):
         try:
             signature.bind(sender=None, signal=None, **attempt)
         except TypeError as error:
-            return str(error)
+            return str(error), hint
     return None
 
 
@@ -72,23 +104,79 @@ def check_receiver_signatures(
         for info in entry.receivers():
             if info.receiver is None:
                 continue
-            problem = _signature_problem(info.receiver, entry)
-            if problem is None:
+            found = _signature_problem(info.receiver, entry)
+            if found is None:
                 continue
-            declared = ", ".join(entry.all_args) or "no arguments"
+            problem, hint = found
             warnings.append(
                 Warning(
                     f"Receiver {callable_name(info.receiver)} connected to "
                     f"{entry.name} cannot be called with the signal's "
                     f"arguments: {problem}.",
-                    hint=f"{entry.name} sends sender, signal and {declared}; "
-                    f"receivers should be declared as "
-                    f"def receiver(sender, <arguments you use>, **kwargs).",
+                    hint=hint,
                     obj=info.receiver,
                     id="signalkit.W001",
                 )
             )
     return warnings
+
+
+def _identities(receiver: object) -> list[tuple[object, ...]]:
+    """What makes two function objects one receiver defined twice.
+
+    The same place in a file (its module imported under two names, or the
+    code that defines it run again), or the same module and qualname (a
+    module run twice, or defining it twice). Lambdas share a qualname, so
+    only their place counts.
+    """
+    func = getattr(receiver, "__func__", receiver)
+    code = getattr(func, "__code__", None)
+    qualname = getattr(func, "__qualname__", None)
+    if code is None or not isinstance(qualname, str):
+        return []  # partials, callable objects, builtins
+    identities: list[tuple[object, ...]] = [
+        ("site", code.co_filename, code.co_firstlineno, qualname)
+    ]
+    if "<lambda>" not in qualname:
+        identities.append(("name", getattr(func, "__module__", None), qualname))
+    return identities
+
+
+@register(Tags.signals)
+def check_duplicate_receivers(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Warn about one receiver connected twice to a signal as two objects."""
+    warnings: list[CheckMessage] = []
+    for entry in registry:
+        seen: dict[tuple[str | None, tuple[object, ...]], Any] = {}
+        for info in entry.receivers():
+            # A dispatch_uid says the connections are meant to be distinct.
+            if info.receiver is None or info.dispatch_uid is not None:
+                continue
+            func = getattr(info.receiver, "__func__", info.receiver)
+            for identity in _identities(info.receiver):
+                first = seen.setdefault((info.sender, identity), info.receiver)
+                # The same function bound to two instances is two receivers.
+                if getattr(first, "__func__", first) is not func:
+                    warnings.append(_connected_twice(entry.name, first, info.receiver))
+                    break
+    return warnings
+
+
+def _connected_twice(signal: str, first: object, again: object) -> Warning:
+    name, other = callable_name(first), callable_name(again)
+    also = "" if other == name else f" (also as {other})"
+    return Warning(
+        f"Receiver {name} is connected twice to {signal}{also}; it will run twice.",
+        hint="Two function objects of one receiver are connected: its module "
+        "was imported under two names or run twice, or the code that defines "
+        "and connects it ran twice. Connect it once, from a module imported "
+        "once (such as the app's signals.py), or pass dispatch_uid=... to "
+        "connect().",
+        obj=again,
+        id="signalkit.W002",
+    )
 
 
 @register(Tags.signals)
@@ -98,13 +186,61 @@ def check_background_receivers(
     """Error for background receivers whose Tasks backend or queue is unusable."""
     from signalkit.tasks import backend_problems
 
+    problems = backend_problems()
+    if not problems:
+        return []
+    if _tasks_framework_installed():
+        hint = (
+            "Configure the backend in TASKS (see SIGNALKIT_TASKS_BACKEND), or "
+            "pass backend=... and queue_name=... to @signalkit.receiver()."
+        )
+    else:
+        hint = (
+            'Install the Tasks framework with pip install "django-signalkit[tasks]" '
+            "(on Django 5.2 it is the django-tasks backport; Django 6.0+ has "
+            "django.tasks built in), then configure a backend in TASKS."
+        )
     return [
         Error(
-            f"Background receiver {proxy.path} cannot be enqueued: {problem}.",
-            hint="Configure the backend in TASKS (see SIGNALKIT_TASKS_BACKEND), "
-            "or pass backend=... and queue_name=... to @signalkit.receiver().",
+            f"Background receiver {proxy.path} cannot be enqueued: "
+            f"{problem.rstrip('.')}.",
+            hint=hint,
             obj=proxy,
             id="signalkit.E012",
         )
-        for proxy, problem in backend_problems()
+        for proxy, problem in problems
+    ]
+
+
+def _tasks_framework_installed() -> bool:
+    """Whether ``django.tasks`` (Django 6.0+) or the backport can be imported."""
+    # find_spec() imports only the parent package, django, always there.
+    return any(
+        importlib.util.find_spec(name) is not None
+        for name in ("django.tasks", "django_tasks")
+    )
+
+
+TOOLBAR_SIGNALS_PANEL = "debug_toolbar.panels.signals.SignalsPanel"
+SIGNALKIT_PANEL = "signalkit.panels.SignalkitPanel"
+
+
+@register(Tags.compatibility)
+def check_toolbar_panels(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Warn when the toolbar's signals panel sits beside signalkit's."""
+    panels = getattr(settings, "DEBUG_TOOLBAR_PANELS", None)
+    if not isinstance(panels, (list, tuple)):
+        return []
+    if TOOLBAR_SIGNALS_PANEL not in panels or SIGNALKIT_PANEL not in panels:
+        return []
+    return [
+        Warning(
+            f"DEBUG_TOOLBAR_PANELS lists both {TOOLBAR_SIGNALS_PANEL} and "
+            f"{SIGNALKIT_PANEL}; the connected receivers are shown twice.",
+            hint=f"Remove {TOOLBAR_SIGNALS_PANEL}: {SIGNALKIT_PANEL} shows "
+            "everything it shows, and the signals sent during the request.",
+            id="signalkit.W003",
+        )
     ]

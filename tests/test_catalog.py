@@ -144,6 +144,7 @@ def test_catalog_describes_receivers_of_every_shape(
             "weak": False,
             "is_async": False,
             "dead": False,
+            "background": None,
         },
         {
             "name": "testapp.receivers_zoo.<lambda>",
@@ -154,6 +155,7 @@ def test_catalog_describes_receivers_of_every_shape(
             "weak": False,
             "is_async": False,
             "dead": False,
+            "background": None,
         },
         {
             "name": "functools.partial(testapp.receivers_zoo.with_prefix)",
@@ -164,6 +166,7 @@ def test_catalog_describes_receivers_of_every_shape(
             "weak": False,
             "is_async": False,
             "dead": False,
+            "background": None,
         },
         {
             "name": "testapp.receivers_zoo.Listener.method",
@@ -174,6 +177,7 @@ def test_catalog_describes_receivers_of_every_shape(
             "weak": True,
             "is_async": False,
             "dead": False,
+            "background": None,
         },
         {
             "name": "testapp.receivers_zoo.Listener()",
@@ -184,6 +188,7 @@ def test_catalog_describes_receivers_of_every_shape(
             "weak": False,
             "is_async": False,
             "dead": False,
+            "background": None,
         },
         {
             "name": "testapp.receivers_zoo.asynchronous",
@@ -194,6 +199,7 @@ def test_catalog_describes_receivers_of_every_shape(
             "weak": False,
             "is_async": True,
             "dead": False,
+            "background": None,
         },
         {
             "name": f"{__name__}.outside_any_app",
@@ -204,6 +210,7 @@ def test_catalog_describes_receivers_of_every_shape(
             "weak": False,
             "is_async": False,
             "dead": False,
+            "background": None,
         },
         {
             "name": "<dead weak reference>",
@@ -214,6 +221,7 @@ def test_catalog_describes_receivers_of_every_shape(
             "weak": True,
             "is_async": False,
             "dead": True,
+            "background": None,
         },
     ]
 
@@ -325,6 +333,22 @@ def test_command_with_unknown_signal_is_a_command_error() -> None:
         run("--signal", "testapp.signals.post_publishd")
 
 
+def test_command_with_a_misspelt_short_signal_name_suggests_the_dotted_name() -> None:
+    with pytest.raises(
+        CommandError,
+        match=r"No registered signal matches 'comment_addd'\. "
+        r"Did you mean 'testapp\.signals\.comment_added'",
+    ):
+        run("--signal", "comment_addd")
+
+
+def test_command_with_a_short_builtin_signal_name_suggests_the_dotted_name() -> None:
+    with pytest.raises(
+        CommandError, match=r"Did you mean 'django\.db\.models\.signals\.post_save'"
+    ):
+        run("--signal", "post_svae")
+
+
 def test_command_with_a_far_off_signal_name_gives_no_suggestion() -> None:
     with pytest.raises(CommandError, match=r"matches 'zzzzzz'\.$"):
         run("--signal", "zzzzzz")
@@ -335,6 +359,15 @@ def test_command_with_unknown_app_is_a_command_error() -> None:
         CommandError, match=r"No installed app is labelled 'testap'\. Did you mean"
     ):
         run("--app", "testap")
+
+
+def test_command_with_a_misspelt_dotted_app_name_suggests_the_name() -> None:
+    with pytest.raises(
+        CommandError,
+        match=r"labelled 'djang\.contrib\.auth'\. "
+        r"Did you mean 'django\.contrib\.auth' or ",
+    ):
+        run("--app", "djang.contrib.auth")
 
 
 def test_command_with_a_far_off_app_lists_the_installed_apps() -> None:
@@ -423,6 +456,107 @@ def test_command_dot_draws_senders_signals_and_receivers(
     assert output.endswith("}\n")
 
 
+# Background receivers
+
+
+BACKGROUND_SIGNAL = "tasks_receivers.post_published"
+
+
+@pytest.fixture
+def background_signal() -> str:
+    import tasks_receivers  # noqa: F401  (connects its background receivers)
+
+    return BACKGROUND_SIGNAL
+
+
+def test_catalog_marks_background_receivers_with_queue_and_backend(
+    background_signal: str,
+) -> None:
+    receivers = signal_data(background_signal)["receivers"]
+
+    assert [(r["name"], r["dispatch_uid"], r["background"]) for r in receivers] == [
+        (
+            "tasks_receivers.notify_followers",
+            None,
+            {"queue": "default", "backend": "default", "priority": None},
+        ),
+        (
+            "tasks_receivers.audit_publication",
+            None,
+            {"queue": "audit", "backend": "default", "priority": 5},
+        ),
+    ]
+
+
+def test_catalog_keeps_the_dispatch_uid_given_to_a_background_receiver(
+    connect: Connect,
+) -> None:
+    from signalkit.tasks import connect_background
+
+    proxy = connect_background(legacy_event, receivers_zoo.plain, dispatch_uid="mine")
+    try:
+        [receiver] = signal_data("testapp.signals.legacy_event")["receivers"]
+    finally:
+        legacy_event.disconnect(proxy, dispatch_uid="mine")
+
+    assert receiver["dispatch_uid"] == "mine"
+    assert receiver["background"] is not None
+
+
+def test_table_shows_background_receivers_as_background(
+    background_signal: str,
+) -> None:
+    output = run("--signal", background_signal)
+
+    assert (
+        "    tasks_receivers.notify_followers   sender=any  "
+        "background, queue=default, backend=default\n"
+    ) in output
+    assert (
+        "    tasks_receivers.audit_publication  sender=any  "
+        "background, queue=audit, backend=default, priority=5\n"
+    ) in output
+    assert "strong" not in output
+    assert "signalkit.background:" not in output
+
+
+def test_markdown_shows_background_receivers_as_background(
+    background_signal: str,
+) -> None:
+    output = run("--format", "markdown", "--signal", background_signal)
+
+    assert (
+        "| `tasks_receivers.notify_followers` | any |  |  "
+        "| background, queue default, backend default |\n"
+    ) in output
+    assert "signalkit.background:" not in output
+
+
+def test_mermaid_draws_background_receivers_on_dotted_edges(
+    background_signal: str,
+) -> None:
+    output = run("--format", "mermaid", "--signal", background_signal)
+
+    assert (
+        '    receiver0["tasks_receivers.notify_followers '
+        '(background, queue default, backend default)"]\n'
+    ) in output
+    assert "    signal0 -.-> receiver0\n" in output
+    assert "    class receiver0,receiver1 background\n" in output
+    assert "class receiver0,receiver1 receiver" not in output
+
+
+def test_dot_draws_background_receivers_dashed(background_signal: str) -> None:
+    output = run("--format", "dot", "--signal", background_signal)
+
+    assert (
+        '    receiver1 [label="tasks_receivers.audit_publication (background, '
+        'queue audit, backend default, priority 5)", shape=box, '
+        'style="filled,dashed", fillcolor="#ede9fe"];\n'
+    ) in output
+    assert "    signal0 -> receiver1 [style=dashed];\n" in output
+
+
 # The renderers, on hand-made data
 
 
@@ -452,6 +586,7 @@ def make_receiver(name: str, **overrides: Any) -> dict[str, Any]:
         "weak": True,
         "is_async": False,
         "dead": False,
+        "background": None,
     }
     data.update(overrides)
     return data

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -8,7 +12,15 @@ from django.core.checks import Error, Warning
 from django.test import override_settings
 
 from signalkit import Signal, registry
-from signalkit.checks import check_receiver_signatures, check_settings
+from signalkit.checks import (
+    SIGNALKIT_PANEL,
+    TOOLBAR_SIGNALS_PANEL,
+    check_background_receivers,
+    check_duplicate_receivers,
+    check_receiver_signatures,
+    check_settings,
+    check_toolbar_panels,
+)
 
 
 @pytest.fixture
@@ -91,6 +103,25 @@ def test_receiver_requiring_an_optional_argument_is_fine_when_it_has_a_default(
     assert [w.obj for w in warnings] == [requires_optional]
 
 
+def test_receiver_requiring_an_optional_argument_is_told_to_give_it_a_default(
+    ordered: Signal,
+) -> None:
+    def requires_optional(sender: Any, coupon: Any, **kwargs: Any) -> None:
+        pass
+
+    ordered.connect(requires_optional)
+    [warning] = check_receiver_signatures()
+
+    assert warning.msg.endswith(
+        "cannot be called with the signal's arguments: it requires 'coupon', "
+        "which the signal declares as optional: a send may leave it out."
+    )
+    assert warning.hint == (
+        "Give 'coupon' a default, such as coupon=None; tests.checks.ordered "
+        "always sends sender, signal and order, user."
+    )
+
+
 def test_receiver_without_kwargs_warns(ordered: Signal) -> None:
     def strict(sender: Any, order: Any, user: Any, coupon: Any = None) -> None:
         pass
@@ -126,3 +157,178 @@ def test_undeclared_and_dead_and_unintrospectable_receivers_are_skipped(
         assert check_receiver_signatures() == []
     finally:
         legacy_event.disconnect(no_kwargs)
+
+
+# signalkit.W002: one receiver connected twice
+
+
+def make_receiver() -> Callable[..., None]:
+    def twice(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    return twice
+
+
+def test_receiver_defined_and_connected_twice_warns(ordered: Signal) -> None:
+    first, second = make_receiver(), make_receiver()
+    ordered.connect(first)
+    ordered.connect(second)
+
+    [warning] = check_duplicate_receivers()
+
+    assert isinstance(warning, Warning)
+    assert warning.id == "signalkit.W002"
+    assert warning.obj is second
+    assert warning.msg == (
+        f"Receiver {__name__}.make_receiver.<locals>.twice is connected twice to "
+        "tests.checks.ordered; it will run twice."
+    )
+
+
+def test_module_imported_under_two_names_warns_with_both_names(
+    ordered: Signal, tmp_path: Path
+) -> None:
+    source = tmp_path / "handlers.py"
+    source.write_text("def on_order(sender, **kwargs):\n    pass\n")
+    modules = []
+    for name in ("shop_handlers", "project.shop_handlers"):
+        spec = importlib.util.spec_from_file_location(name, source)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        modules.append(module)
+        ordered.connect(module.on_order)
+
+    [warning] = check_duplicate_receivers()
+
+    assert warning.msg == (
+        "Receiver shop_handlers.on_order is connected twice to tests.checks.ordered "
+        "(also as project.shop_handlers.on_order); it will run twice."
+    )
+
+
+def compiled(source: str, *, line: int) -> Any:
+    """The function *source* defines, as if written at *line* of shop/signals.py."""
+    namespace: dict[str, Any] = {"__name__": "shop.signals"}
+    exec(compile("\n" * (line - 1) + source, "shop/signals.py", "exec"), namespace)
+    return namespace["handler"]
+
+
+def test_two_functions_of_one_module_and_name_warn(ordered: Signal) -> None:
+    first = compiled("def handler(sender, **kwargs): pass", line=3)
+    again = compiled("def handler(sender, **kwargs): pass", line=30)
+    ordered.connect(first)
+    ordered.connect(again)
+
+    [warning] = check_duplicate_receivers()
+
+    assert warning.msg == (
+        "Receiver shop.signals.handler is connected twice to tests.checks.ordered; "
+        "it will run twice."
+    )
+
+
+def test_two_lambdas_of_one_module_are_not_duplicates(ordered: Signal) -> None:
+    first = compiled("handler = lambda sender, **kwargs: None", line=3)
+    other = compiled("handler = lambda sender, **kwargs: None", line=4)
+    ordered.connect(first)
+    ordered.connect(other)
+
+    assert check_duplicate_receivers() == []
+
+
+class Listener:
+    def on_order(self, sender: Any, **kwargs: Any) -> None:
+        pass
+
+
+def test_one_method_of_two_instances_is_not_a_duplicate(ordered: Signal) -> None:
+    one, two = Listener(), Listener()
+    ordered.connect(one.on_order)
+    ordered.connect(two.on_order)
+
+    assert check_duplicate_receivers() == []
+
+
+def test_copies_connected_for_other_senders_or_with_uids_are_not_duplicates(
+    ordered: Signal,
+) -> None:
+    receivers = [make_receiver() for _ in range(4)]
+    ordered.connect(receivers[0], sender=Listener)
+    ordered.connect(receivers[1], sender=Signal)
+    ordered.connect(receivers[2], dispatch_uid="first")
+    ordered.connect(receivers[3], dispatch_uid="second")
+
+    assert check_duplicate_receivers() == []
+
+
+def test_receivers_without_a_code_object_are_not_compared(ordered: Signal) -> None:
+    ordered.connect(print)
+    ordered.connect(functools.partial(make_receiver()), weak=False)
+    ordered.connect(functools.partial(make_receiver()), weak=False)
+
+    assert check_duplicate_receivers() == []
+
+
+def test_project_receivers_are_not_duplicated() -> None:
+    assert check_duplicate_receivers() == []
+
+
+# signalkit.E012: background receivers that cannot be enqueued
+
+
+def test_missing_tasks_framework_hint_says_to_install_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tasks_receivers  # noqa: F401  (connects background receivers)
+
+    monkeypatch.setitem(sys.modules, "django.tasks", None)
+    monkeypatch.setitem(sys.modules, "django_tasks", None)
+
+    errors = check_background_receivers()
+
+    assert errors
+    assert {error.id for error in errors} == {"signalkit.E012"}
+    assert all(".." not in error.msg for error in errors)
+    assert errors[0].hint is not None
+    assert 'pip install "django-signalkit[tasks]"' in errors[0].hint
+    assert "Configure the backend" not in errors[0].hint
+
+
+def test_unusable_backend_hint_says_to_configure_tasks() -> None:
+    import tasks_receivers  # noqa: F401  (connects background receivers)
+
+    with override_settings(SIGNALKIT_TASKS_BACKEND="nowhere"):
+        errors = check_background_receivers()
+
+    assert errors
+    assert errors[0].hint is not None
+    assert errors[0].hint.startswith("Configure the backend in TASKS")
+
+
+# signalkit.W003: both signals panels
+
+
+def test_both_signals_panels_in_the_toolbar_warn() -> None:
+    with override_settings(
+        DEBUG_TOOLBAR_PANELS=[TOOLBAR_SIGNALS_PANEL, SIGNALKIT_PANEL]
+    ):
+        [warning] = check_toolbar_panels()
+
+    assert isinstance(warning, Warning)
+    assert warning.id == "signalkit.W003"
+    assert TOOLBAR_SIGNALS_PANEL in warning.msg
+
+
+@pytest.mark.parametrize(
+    "panels",
+    [
+        [SIGNALKIT_PANEL],
+        [TOOLBAR_SIGNALS_PANEL],
+        None,
+    ],
+)
+def test_one_signals_panel_or_the_toolbar_defaults_pass(panels: object) -> None:
+    with override_settings(DEBUG_TOOLBAR_PANELS=panels):
+        assert check_toolbar_panels() == []

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import importlib.util
+import re
+import textwrap
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -141,6 +143,56 @@ def test_mute_signals_marker_in_a_project(project: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
 
 
+def documented_ini() -> str:
+    """The minimal pytest configuration that docs/testing.rst shows."""
+    text = (TESTS_DIR.parent / "docs" / "testing.rst").read_text()
+    found = re.search(r"\.\. code-block:: ini\n\n((?:[ ]{8}.*\n)+)", text)
+    assert found is not None, "docs/testing.rst shows no ini block"
+    return textwrap.dedent(found.group(1))
+
+
+def test_documented_minimal_configuration_runs_the_fixture_and_the_marker(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makefile(".ini", pytest=documented_ini())
+    pytester.makepyfile(
+        manage="",
+        **{
+            "mysite/__init__": "",
+            "mysite/settings": "from settings import *  # the test suite's\n",
+        },
+    )
+    pytester.makepyfile(
+        test_shop="""
+        import pytest
+        from django.conf import settings
+        from testapp.signals import legacy_event
+
+        calls = []
+        legacy_event.connect(lambda **kwargs: calls.append(1), weak=False)
+
+        def test_fixture(signals):
+            assert settings.SETTINGS_MODULE == "mysite.settings"
+            legacy_event.send(sender=None)
+            signals.assert_sent(legacy_event)
+            assert calls == [1]
+
+        @pytest.mark.mute_signals("testapp.signals.legacy_event")
+        def test_marker(signals):
+            legacy_event.send(sender=None)
+            assert signals.sends[0].muted
+            assert calls == [1]
+        """
+    )
+    monkeypatch.setenv("PYTHONPATH", str(TESTS_DIR))
+    # This run's own settings must not leak in: the ini alone names them.
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+
+    result.assert_outcomes(passed=2)
+
+
 @pytest.fixture
 def fresh_plugin() -> ModuleType:
     """The plugin module, executed again from its file.
@@ -166,6 +218,11 @@ def fresh_plugin() -> ModuleType:
             "@pytest.mark.mute_signals: No signal is registered under the name "
             "'testapp.signals.legacy_evnt'. Did you mean "
             "'testapp.signals.legacy_event'*",
+        ),
+        (
+            '"post_save"',
+            "@pytest.mark.mute_signals: No signal is registered under the name "
+            "'post_save'. Did you mean 'django.db.models.signals.post_save'*",
         ),
         (
             "42",

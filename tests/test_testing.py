@@ -108,6 +108,17 @@ def test_capture_of_an_unknown_name_is_an_error() -> None:
         pass
 
 
+def test_capture_of_a_short_name_suggests_the_dotted_name() -> None:
+    with (
+        pytest.raises(
+            UnknownSignalError,
+            match=r"'post_save'\. Did you mean 'django\.db\.models\.signals\.post_save'",
+        ),
+        capture("post_save"),
+    ):
+        pass
+
+
 def test_capture_of_something_that_is_not_a_signal_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="Expected a signal"), capture(42):  # type: ignore[arg-type]
         pass
