@@ -109,6 +109,10 @@ class Registry:
         self._pending: dict[int, _Pending] = {}
         # Pending signals whose module finished importing without them.
         self._unbound: dict[int, _Pending] = {}
+        # Signals replaced by a re-import of their module: their old name.
+        self._former_names: weakref.WeakKeyDictionary[DjangoSignal, str] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.RLock()
 
     # Lookups
@@ -144,15 +148,18 @@ class Registry:
     def name_of(self, signal: DjangoSignal) -> str | None:
         """The dotted name of *signal*, or ``None`` if it is not registered."""
         name = self._names.get(id(signal))
-        if name is None and self._pending:
-            self._resolve_pending()
-            name = self._names.get(id(signal))
+        if name is None:
+            if self._pending:
+                self._resolve_pending()
+                name = self._names.get(id(signal))
+            if name is None:
+                name = self._former_names.get(signal)
         return name
 
     def entry_for(self, signal: DjangoSignal) -> RegistryEntry | None:
         """The entry of *signal*, or ``None`` if it is not registered."""
-        name = self.name_of(signal)
-        return None if name is None else self._entries.get(name)
+        entry = self._entries.get(self.name_of(signal) or "")
+        return entry if entry is not None and entry.signal is signal else None
 
     def require_name(self, signal: DjangoSignal) -> str:
         """The dotted name of *signal*, or :class:`SignalNameError` saying why
@@ -355,8 +362,10 @@ class Registry:
                         f"one of them another name with name='...'."
                     )
                 # The module was imported again (importlib.reload, or a second
-                # import under another path): the new object takes the name.
+                # import under another path): the new object takes the name,
+                # and the old one, still referenced elsewhere, keeps it too.
                 del self._names[id(existing.signal)]
+                self._former_names[existing.signal] = entry.name
             self._entries[entry.name] = entry
             self._names[id(entry.signal)] = entry.name
             self._pending.pop(id(entry.signal), None)
@@ -381,6 +390,7 @@ class Registry:
         if not self._pending:
             return
         with self._lock:
+            not_found: list[tuple[int, _Pending, DjangoSignal]] = []
             for key, pending in list(self._pending.items()):
                 signal = pending.signal()
                 if signal is None:
@@ -391,10 +401,24 @@ class Registry:
                     continue
                 attribute = _attribute_of(module, signal)
                 if attribute is None:
-                    del self._pending[key]
-                    self._unbound[key] = pending
+                    not_found.append((key, pending, signal))
                     continue
                 self._name_pending(pending, f"{module.__name__}.{attribute}")
+            for key, pending, signal in not_found:
+                del self._pending[key]
+                twin = self._name_defined_at(pending.defined_at)
+                if twin is not None:
+                    # The module was imported again: its new signal took the
+                    # name, and the old object keeps answering to it.
+                    self._former_names[signal] = twin
+                else:
+                    self._unbound[key] = pending
+
+    def _name_defined_at(self, defined_at: str) -> str | None:
+        for entry in self._entries.values():
+            if entry.defined_at == defined_at:
+                return entry.name
+        return None
 
     def discover_module(self, module: ModuleType) -> None:
         """Register the signals defined as attributes of *module*.

@@ -232,7 +232,7 @@ def test_app_label_is_unknown_before_apps_are_ready(
 
 def test_suggest_finds_dotted_names_from_short_ones() -> None:
     assert registry.suggest("post_save")[0] == "django.db.models.signals.post_save"
-    assert registry.suggest("post_publishd")[0] == "testapp.signals.post_published"
+    assert "testapp.signals.post_published" in registry.suggest("post_publishd")
     assert registry.suggest("testapp.signals.post_publishd")[0] == (
         "testapp.signals.post_published"
     )

@@ -388,11 +388,35 @@ def test_reimporting_a_module_is_not_a_conflict(tmp_path: Any) -> None:
         assert registry["reloaded.named"].signal is module.named is not first_named
         assert registry["reloaded_signals.auto"].signal is module.auto
         assert first_named not in registry
+        assert registry.entry_for(first_named) is None
+        # Still referenced elsewhere, the old objects keep their names.
+        assert first_named.name == "reloaded.named"
+        assert registry.name_of(first_auto) == "reloaded_signals.auto"
     finally:
         sys.path.remove(str(tmp_path))
         registry.unregister("reloaded.named")
         registry.unregister("reloaded_signals.auto")
         del sys.modules["reloaded_signals"]
+
+
+def test_reimporting_a_module_before_its_names_are_read_is_not_a_conflict(
+    tmp_path: Any,
+) -> None:
+    (tmp_path / "early_reload.py").write_text(
+        "from signalkit import Signal\nauto = Signal(args=['x'])\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module("early_reload")
+        first = module.auto
+        module = importlib.reload(module)
+        registry.check_all_named(["early_reload"])
+        assert registry["early_reload.auto"].signal is module.auto
+        assert first.name == "early_reload.auto"
+    finally:
+        sys.path.remove(str(tmp_path))
+        registry.unregister("early_reload.auto")
+        del sys.modules["early_reload"]
 
 
 def test_two_signals_under_one_name_raise_naming_both_sites(published: Signal) -> None:
