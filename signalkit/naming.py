@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from types import MethodType
 
+from django.apps import AppConfig
 from django.dispatch import dispatcher
 
 # Django's own key for a receiver (and a sender): (id(self), id(func)) for a
@@ -111,7 +112,8 @@ def object_label(obj: object) -> str:
     """A short label for a sender or other object, never calling its ``__str__``.
 
     A model class reads as its label (``blog.Post``), another class or a
-    function as its dotted name, anything else as ``<module.Class object>``.
+    function as its dotted name, an app config as ``<AppConfig label>``,
+    anything else as ``<module.Class object>``.
     """
     if obj is None:
         return "None"
@@ -123,6 +125,9 @@ def object_label(obj: object) -> str:
         return f"{obj.__module__}.{obj.__qualname__}"
     if callable(obj) and hasattr(obj, "__qualname__"):
         return callable_name(obj)
+    if isinstance(obj, AppConfig):
+        # The sender of pre_migrate and post_migrate.
+        return f"<AppConfig {obj.label}>"
     cls = type(obj)
     return f"<{cls.__module__}.{cls.__qualname__} object>"
 

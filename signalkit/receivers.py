@@ -42,11 +42,15 @@ def _sender_label(sender_key: object, sender_ref: object) -> str:
     sender = sender_ref() if isinstance(sender_ref, weakref.ReferenceType) else None
     if sender is not None:  # pragma: no cover  (Django 6.0+ keeps a weak ref)
         return object_label(sender)
-    # Django 5.2 keeps only id(sender); models are the usual senders.
+    # Django 5.2 keeps only id(sender): models are the usual senders, app
+    # configs those of pre_migrate and post_migrate.
     if apps.models_ready:
-        for model in apps.get_models(include_auto_created=True):
-            if id(model) == sender_key:
-                return object_label(model)
+        for candidate in (
+            *apps.get_models(include_auto_created=True),
+            *apps.get_app_configs(),
+        ):
+            if id(candidate) == sender_key:
+                return object_label(candidate)
     return f"<sender id {sender_key!r}>"
 
 

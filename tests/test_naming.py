@@ -133,3 +133,9 @@ def test_did_you_mean_lists_the_closest_names() -> None:
     )
     assert did_you_mean("zzz", ["post_save"]) == ""
     assert suggestion([]) == ""
+
+
+def test_app_configs_are_labelled_by_their_label() -> None:
+    from django.apps import apps
+
+    assert object_label(apps.get_app_config("testapp")) == "<AppConfig testapp>"

@@ -101,3 +101,15 @@ def test_senders_are_not_looked_up_before_models_are_ready(
     [info] = receiver_infos(signal)
     if django.VERSION < (6, 0):
         assert info.sender == f"<sender id {id(Post)!r}>"
+
+
+def test_an_app_config_sender_is_named() -> None:
+    from django.apps import apps
+
+    signal = DjangoSignal()
+    config = apps.get_app_config("testapp")
+    signal.connect(plain, sender=config)
+
+    (info,) = receiver_infos(signal)
+
+    assert info.sender == "<AppConfig testapp>"
