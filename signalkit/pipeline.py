@@ -36,7 +36,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from types import CodeType, FrameType
+from types import CodeType, FrameType, FunctionType
 from typing import Any
 
 import django
@@ -124,20 +124,20 @@ class Send:
     """
 
     __slots__ = (
-        "signal",
+        "_code",
+        "_frame",
+        "_line",
         "method",
-        "sender",
-        "named",
-        "started_ns",
-        "parent",
-        "parent_index",
         "muted",
         "muted_receivers",
+        "named",
         "observed",
+        "parent",
+        "parent_index",
         "ran",
-        "_frame",
-        "_code",
-        "_line",
+        "sender",
+        "signal",
+        "started_ns",
     )
 
     signal: DjangoSignal
@@ -247,9 +247,10 @@ def _here() -> object:
 
 
 class Receiver:
-    """A receiver wrapped for one observed send (sync receivers)."""
+    # A receiver wrapped for one observed send (sync receivers). Not a
+    # docstring: instances answer __doc__ as the receiver does.
 
-    __slots__ = ("func", "index", "_send")
+    __slots__ = ("_send", "func", "index")
 
     is_async = False
 
@@ -265,8 +266,18 @@ class Receiver:
         return receiver_name(self.func)
 
     def __getattr__(self, name: str) -> Any:
-        # send_robust() logs receiver.__qualname__: answer as the receiver.
+        # send_robust() logs receiver.__qualname__, and a patch above ours
+        # (sentry-sdk's) names and wraps what it gets: answer as the receiver.
         return getattr(self.func, name)
+
+    # Found on the class, so __getattr__ would not answer for these.
+    @property  # type: ignore[override]
+    def __module__(self) -> str:  # type: ignore[override]
+        return self.func.__module__
+
+    @property  # type: ignore[override]
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        return self.func.__doc__
 
     def _enter(self) -> tuple[object, tuple[Send, int] | None]:
         send, index = self._send, self.index
@@ -304,7 +315,7 @@ class Receiver:
 
 
 class AsyncReceiver(Receiver):
-    """An async receiver wrapped for one observed send."""
+    # An async receiver wrapped for one observed send.
 
     __slots__ = ()
 
@@ -325,12 +336,19 @@ _WRAPPERS = (Receiver, AsyncReceiver)
 
 
 def _unwrap(responses: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
-    return [
-        (receiver.func, response)
-        if type(receiver) in _WRAPPERS
-        else (receiver, response)
-        for receiver, response in responses
-    ]
+    unwrapped = []
+    for receiver, response in responses:
+        if type(receiver) in _WRAPPERS:
+            receiver = receiver.func
+        elif type(receiver) is FunctionType:
+            # A patch above ours (sentry-sdk's) wrapped our wrapper with
+            # functools.wraps for this send only: point it at the receiver,
+            # as it would be without us.
+            inner = receiver.__dict__.get("__wrapped__")
+            if type(inner) in _WRAPPERS:
+                receiver.__wrapped__ = inner.func  # type: ignore[attr-defined]
+        unwrapped.append((receiver, response))
+    return unwrapped
 
 
 # Observers and mutes of the current context: (observers, muted signals).
@@ -338,6 +356,7 @@ _context: ContextVar[tuple[tuple[Observer, ...], frozenset[DjangoSignal]] | None
     ContextVar("signalkit_pipeline", default=None)
 )
 _process_observers: tuple[Observer, ...] = ()
+
 
 # The send whose receivers the next _live_receivers() call in this thread
 # wraps: Django calls it synchronously, before any await, right after our
@@ -464,7 +483,7 @@ _PATCHES: dict[str, Any] = {
 }
 for _function in _PATCHES.values():
     # Like the toolbar's _djdt_cursor: says whose function this is.
-    setattr(_function, "_signalkit_pipeline", True)
+    _function._signalkit_pipeline = True
 
 _users = 0
 _patch_lock = threading.Lock()

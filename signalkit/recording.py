@@ -251,9 +251,7 @@ class SendRecord(SendObserver):
         """Summaries of the keyword arguments, sensitive ones masked."""
         if self._arguments is None:
             assert self._named is not None
-            self._arguments = self._recorder.summarizer.summarize_arguments(
-                self._named
-            )
+            self._arguments = self._recorder.summarizer.summarize_arguments(self._named)
         return self._arguments
 
     @property
