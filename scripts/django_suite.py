@@ -22,8 +22,10 @@ installed Django version:
    * ``record+sentry``: sentry-sdk set up inside the recording, so that its
      patch of ``Signal._live_receivers`` goes on top of signalkit's;
 
-3. it fails unless every mode passes and runs the same tests with the same
-   outcomes as its baseline (``plain``, or ``sentry`` for the sentry modes),
+3. it fails unless every mode runs the same tests with the same outcomes as
+   its baseline (``plain``, or ``sentry`` for the sentry modes), every mode
+   but the sentry ones passes (sentry-sdk's wrappers show in the responses,
+   which some of Django's tests compare),
    and the recording modes really recorded sends made by the suites' own
    test files. Without sentry-sdk installed the sentry modes are skipped
    (``SIGNALKIT_REQUIRE_SENTRY=1`` makes that a failure).
@@ -209,7 +211,11 @@ def problems_of(results: list[Result]) -> list[str]:
     problems: list[str] = []
     for result in results:
         baseline = baseline_of(result, results)
-        if result.returncode != 0 or result.status != "OK":
+        # sentry-sdk's wrappers show in the responses, which some of Django's
+        # tests compare: the sentry modes must match each other, not pass.
+        if result.mode not in SENTRY_MODES and (
+            result.returncode != 0 or result.status != "OK"
+        ):
             problems.append(f"{result.mode}: the suites failed")
         if not result.ran:
             problems.append(f"{result.mode}: no tests ran")
