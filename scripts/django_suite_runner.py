@@ -82,9 +82,7 @@ class RecordingRunner(DiscoverRunner):
         sends = [] if recorder is None else recorder.sends
         tests_dir = os.environ.get(TESTS_DIR_ENV, "")
         prefixes = tuple(os.path.join(tests_dir, name) + os.sep for name in SUITE_DIRS)
-        from_suites = sum(
-            1 for send in sends if send.site.startswith(prefixes)
-        )
+        from_suites = sum(1 for send in sends if send.site.startswith(prefixes))
         report = {
             "mode": mode,
             "sends": len(sends),

@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import CodeType, FrameType, FunctionType
-from typing import Any
+from typing import Any, cast
 
 import django
 from django.dispatch import Signal as DjangoSignal
@@ -271,11 +271,11 @@ class Receiver:
         return getattr(self.func, name)
 
     # Found on the class, so __getattr__ would not answer for these.
-    @property  # type: ignore[override]
+    @property
     def __module__(self) -> str:  # type: ignore[override]
         return self.func.__module__
 
-    @property  # type: ignore[override]
+    @property
     def __doc__(self) -> str | None:  # type: ignore[override]
         return self.func.__doc__
 
@@ -346,7 +346,7 @@ def _unwrap(responses: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
             # as it would be without us.
             inner = receiver.__dict__.get("__wrapped__")
             if type(inner) in _WRAPPERS:
-                receiver.__wrapped__ = inner.func  # type: ignore[attr-defined]
+                receiver.__wrapped__ = cast(Receiver, inner).func  # type: ignore[attr-defined]
         unwrapped.append((receiver, response))
     return unwrapped
 

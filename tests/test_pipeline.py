@@ -144,7 +144,8 @@ def test_a_send_keeps_no_sender_or_arguments_once_finished(
     with observing(events):
         signal.send(sender="me", value=1)
 
-    assert (events.sends[0].sender, events.sends[0].named) == (None, None)
+    assert events.sends[0].sender is None
+    assert events.sends[0].named is None
 
 
 def test_nested_sends_know_their_parent_and_receiver(signal: DjangoSignal) -> None:

@@ -8,7 +8,7 @@ its patch, see through its wrappers, and return what Django returns with it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sentry_sdk
@@ -75,7 +75,7 @@ def _receiver_spans(transport: MemoryTransport) -> list[str]:
         span["description"]
         for envelope in transport.envelopes
         if (event := envelope.get_transaction_event()) is not None
-        for span in event["spans"]
+        for span in cast(list[dict[str, Any]], event["spans"])
         if span["op"] == "event.django"
     ]
 
@@ -96,7 +96,7 @@ def test_sentrys_receiver_spans_appear_after_a_recording(
     with sentry_sdk.start_transaction(name="after a recording"):
         [(receiver, response)] = signal.send(sender=None)
 
-    assert (receiver.__wrapped__, response) == (ok, "fine")
+    assert (receiver.__wrapped__, response) == (ok, "fine")  # type: ignore[attr-defined]
     assert _receiver_spans(sentry) == [f"{__name__}.ok"]
 
 
@@ -110,7 +110,7 @@ def test_a_recording_under_sentry_names_real_receivers_and_returns_sentrys_wrapp
         [(again, _)] = signal.send(sender=None)
 
     assert receiver is not again  # sentry wraps every receiver on every send
-    assert (receiver.__wrapped__, response) == (ok, "fine")
+    assert (receiver.__wrapped__, response) == (ok, "fine")  # type: ignore[attr-defined]
     assert [send.receivers[0].name for send in recorder.sends] == [f"{__name__}.ok"] * 2
     assert _receiver_spans(sentry) == [f"{__name__}.ok"] * 2
 
@@ -133,6 +133,6 @@ def test_a_recording_on_top_of_sentry_keeps_its_patch(
         [(receiver, response)] = signal.send(sender=None)
 
     assert DjangoSignal.__dict__["_live_receivers"] is sentrys
-    assert (receiver.__wrapped__, response) == (ok, "fine")
+    assert (receiver.__wrapped__, response) == (ok, "fine")  # type: ignore[attr-defined]
     assert recorder.sends[0].receivers[0].name == f"{__name__}.ok"
     assert _receiver_spans(sentry) == [f"{__name__}.ok"]

@@ -599,7 +599,7 @@ def test_send_that_raises_an_exception_whose_str_raises_is_recorded(
         signal.send(sender=None)
 
     assert recorder.sends[0].exception_type == "_Unprintable"
-    assert recorder.sends[0].exception_message.startswith("<unprintable")
+    assert (recorder.sends[0].exception_message or "").startswith("<unprintable")
 
 
 def test_hostile_senders_arguments_and_results_break_neither_send_nor_summary(
@@ -611,7 +611,7 @@ def test_hostile_senders_arguments_and_results_break_neither_send_nor_summary(
         [(receiver, result)] = signal.send(sender=_HashableHostile(), value=hostile)
 
     assert receiver is _returns_hostile
-    assert type(result) is _Hostile
+    assert isinstance(result, _Hostile)
     [data] = recorder.to_dicts()
     assert data["sender"].startswith("<")
     assert data["arguments"]["value"].startswith("<")
