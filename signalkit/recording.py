@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import CodeType, MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from django.dispatch import Signal as DjangoSignal
 
@@ -288,9 +288,8 @@ class SendRecord(SendObserver):
         )
         parent_receiver = None
         if parent is not None and parent_index is not None:
-            order = list(parent._calls)
-            if self._parent_index in order:
-                parent_receiver = order.index(self._parent_index)
+            # The receiver that made this send started before it did.
+            parent_receiver = list(parent._calls).index(self._parent_index)
         return {
             "signal": self.signal_name,
             "method": self.method,
@@ -361,12 +360,15 @@ class Recorder(Observer):
             return None
         parent = None
         if send.parent is not None:
-            for observer, send_observer in send.parent.observed:
-                if observer is self:
-                    assert isinstance(send_observer, SendRecord)
-                    if send_observer._kept:
-                        parent = send_observer
-                    break
+            # Our record of the parent send, if we recorded and kept it.
+            parent = next(
+                (
+                    cast(SendRecord, record)
+                    for observer, record in send.parent.observed
+                    if observer is self and cast(SendRecord, record)._kept
+                ),
+                None,
+            )
         record = SendRecord(self, send, parent, kept)
         if kept:
             self.sends.append(record)

@@ -252,3 +252,34 @@ def test_a_patch_made_on_top_of_ours_is_kept(
     ]
     monkeypatch.undo()
     DjangoSignal.send = pipeline._original["send"]  # type: ignore[method-assign]
+
+
+def test_an_observer_that_wants_nothing_leaves_every_send_to_django(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(ok)
+    with observing(Observer()):
+        assert signal.send(sender=None) == [(ok, "fine")]
+
+
+class _CallableReceiver:
+    def __call__(self, sender: Any, **kwargs: Any) -> str:
+        return "called"
+
+
+def test_receivers_a_subclass_returns_itself_are_returned_as_they_are() -> None:
+    callable_receiver = _CallableReceiver()
+
+    class OwnReceivers(DjangoSignal):
+        # Never asks Django's _live_receivers (nor ours): nothing is wrapped.
+        def _live_receivers(self, sender: Any) -> Any:
+            return [ok, callable_receiver], []
+
+    signal = OwnReceivers()
+    signal.connect(ok)
+    events = Events()
+    with observing(events):
+        responses = signal.send(sender=None)
+
+    assert responses == [(ok, "fine"), (callable_receiver, "called")]
+    assert [event[0] for event in events.events] == ["send_started", "send_finished"]

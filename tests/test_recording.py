@@ -730,3 +730,39 @@ def test_a_folded_send_is_taken_out_of_the_middle_of_the_sends() -> None:
 
     assert [send.signal_name for send in recorder.sends] == [signal_label(inner)]
     assert recorder.folded == {(signal_label(outer), "None"): 1}
+
+
+class _RefusingMeta(type):
+    def __getattr__(cls, name: str) -> Any:
+        raise RuntimeError(f"no {name}")
+
+
+class _Refusing(metaclass=_RefusingMeta):
+    pass
+
+
+def test_a_result_whose_class_refuses_attribute_lookups_is_summarised(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(lambda sender, **kwargs: _Refusing(), weak=False)
+    with record() as recorder:
+        signal.send(sender=None)
+
+    [call] = recorder.sends[0].receivers
+    assert (call.status, call.result_summary) == (
+        "ok",
+        f"<{__name__}._Refusing object>",
+    )
+
+
+def test_times_are_seconds_since_the_recording_started(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    with record() as recorder:
+        signal.send(sender=None)
+
+    [send] = recorder.sends
+    [call] = send.receivers
+    assert 0 <= send.started <= call.started
+    assert send.duration is not None
+    assert call.duration is not None
+    assert 0 <= call.duration <= send.duration
