@@ -304,13 +304,32 @@ class Receiver:
             observer.receiver_finished(self.index, result, error)
 
     def __call__(self, **kwargs: Any) -> Any:
-        key, previous = self._enter()
+        # _enter() and _exit() written out: this runs for every receiver of
+        # every observed send.
+        send, index = self._send, self.index
+        loop = _get_running_loop()
+        key = (
+            _get_ident()
+            if loop is None
+            else (_current_task(loop) or _get_ident())  # a loop callback: no task
+        )
+        previous = _running.get(key)
+        _running[key] = (send, index)
+        send.ran += 1
+        observed = send.observed
+        for _, observer in observed:
+            observer.receiver_started(index, self)
         try:
             result = self.func(**kwargs)
         except BaseException as error:
             self._exit(key, previous, None, error)
             raise
-        self._exit(key, previous, result, None)
+        if previous is None:
+            del _running[key]
+        else:
+            _running[key] = previous
+        for _, observer in observed:
+            observer.receiver_finished(index, result, None)
         return result
 
 

@@ -10,17 +10,19 @@ turns them into JSON-native data.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import CodeType, MappingProxyType
 from typing import Any, cast
 
 from django.dispatch import Signal as DjangoSignal
+from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.conf import conf
+from signalkit.naming import receiver_name
 from signalkit.pipeline import (
     Observer,
     Receiver,
@@ -56,27 +58,67 @@ def _seconds(nanoseconds: int | None) -> float | None:
     return None if nanoseconds is None else nanoseconds / 1e9
 
 
-@dataclass(eq=False, slots=True)
+_UNSET: Any = object()
+
+
 class ReceiverCall:
     """One receiver that ran during a recorded send."""
+
+    __slots__ = (
+        "_plain",
+        "_result_summary",
+        "_summarizer",
+        "duration_ns",
+        "exception",
+        "exception_message",
+        "exception_type",
+        "is_async",
+        "name",
+        "result",
+        "started_ns",
+        "status",
+    )
 
     name: str
     """``module.qualname`` of the receiver."""
     is_async: bool
     started_ns: int
     """Nanoseconds since the recording started."""
-    duration_ns: int | None = None
+    duration_ns: int | None
     """Nanoseconds it took; ``None`` while it runs."""
-    status: str = "running"
+    status: str
     """``"ok"``, ``"error"``, ``"running"``, or a status its result reports,
     such as ``"enqueued"`` for a background receiver."""
-    result_summary: str = ""
-    exception_type: str | None = None
-    exception_message: str | None = None
-    result: Any = None
+    exception_type: str | None
+    exception_message: str | None
+    result: Any
     """The return value, kept only by recorders with ``keep_values=True``."""
-    exception: BaseException | None = None
+    exception: BaseException | None
     """The exception, kept only by recorders with ``keep_values=True``."""
+
+    def __init__(self, name: str, is_async: bool, started_ns: int) -> None:
+        self.name = name
+        self.is_async = is_async
+        self.started_ns = started_ns
+        self.duration_ns = None
+        self.status = "running"
+        self._result_summary = ""
+        self.exception_type = self.exception_message = None
+        self.result = self.exception = None
+        self._plain = _UNSET
+
+    @property
+    def result_summary(self) -> str:
+        """A short, safe description of the return value."""
+        if self._plain is not _UNSET:
+            self._result_summary = self._summarizer.summarize(self._plain)
+            self._plain = _UNSET
+        return self._result_summary
+
+    @result_summary.setter
+    def result_summary(self, summary: str) -> None:
+        self._plain = _UNSET
+        self._result_summary = summary
 
     @property
     def started(self) -> float:
@@ -192,21 +234,31 @@ class SendRecord(SendObserver):
 
     def receiver_started(self, index: int, receiver: Receiver) -> None:
         self._calls[index] = ReceiverCall(
-            receiver.name, receiver.is_async, _now_ns() - self._recorder._started_ns
+            receiver_name(receiver.func),
+            receiver.is_async,
+            _now_ns() - self._recorder._started_ns,
         )
 
     def receiver_finished(
         self, index: int, result: Any, error: BaseException | None
     ) -> None:
+        recorder = self._recorder
         call = self._calls[index]
-        call.duration_ns = _now_ns() - self._recorder._started_ns - call.started_ns
-        (
-            call.status,
-            call.result_summary,
-            call.exception_type,
-            call.exception_message,
-        ) = _outcome(self._recorder.summarizer, result, error)
-        if self._recorder.keep_values:
+        call.duration_ns = _now_ns() - recorder._started_ns - call.started_ns
+        if error is None and type(result) in PLAIN_TYPES:
+            # Immutable and not weakly referenceable: holding it changes
+            # nothing, and most results are never read.
+            call.status = "ok"
+            call._plain = result
+            call._summarizer = recorder.summarizer
+        else:
+            (
+                call.status,
+                call.result_summary,
+                call.exception_type,
+                call.exception_message,
+            ) = _outcome(recorder.summarizer, result, error)
+        if recorder.keep_values:
             call.result, call.exception = result, error
 
     def send_finished(self, error: BaseException | None) -> None:
@@ -330,13 +382,15 @@ class Recorder(Observer):
         self.sends: list[SendRecord] = []
         self.dropped = 0
         """Sends not kept because :attr:`max_sends` was reached."""
-        self.folded: dict[tuple[str, str], int] = {}
-        """With ``fold_empty``: how many sends ran no receiver, by
-        ``(signal name, sender label)``."""
+        # Folded sends: those Django returned from at once, by signal and
+        # sender, and those whose receivers were all dead, by name.
+        self._unheard: dict[tuple[DjangoSignal, bool, Any], int] = {}
+        self._folded: dict[tuple[str, str], int] = {}
         self._started_ns = _now_ns()
         self.started = self._started_ns / 1e9
         """``time.perf_counter()`` when the recording started."""
         self._kept = 0
+        self._places = itertools.count()
         self._lock = threading.Lock()
 
     def to_dicts(self) -> list[dict[str, Any]]:
@@ -346,6 +400,10 @@ class Recorder(Observer):
         return [send.to_dict(positions) for send in sends]
 
     def _take_place(self) -> bool:
+        if not self.fold_empty:
+            # next() on a count is atomic: no lock needed without folding,
+            # where a place is never given back.
+            return next(self._places) < self.max_sends
         with self._lock:
             if self._kept < self.max_sends:
                 self._kept += 1
@@ -353,6 +411,15 @@ class Recorder(Observer):
         return False
 
     def send_started(self, send: Send) -> SendRecord | None:
+        if self.fold_empty and not send.muted:
+            signal = send.signal
+            if (
+                not signal.receivers
+                or signal.sender_receivers_cache.get(send.sender) is NO_RECEIVERS
+            ):
+                # Django returns at once: count it without a record.
+                self._fold_unheard(signal, send.sender)
+                return None
         kept = self._take_place()
         if not kept and not self.fold_empty:
             with self._lock:
@@ -374,13 +441,37 @@ class Recorder(Observer):
             self.sends.append(record)
         return record
 
+    def _fold_unheard(self, signal: DjangoSignal, sender: Any) -> None:
+        # Plain senders are kept as they are, anything else is summarised
+        # now; signal names are looked up when folded is read.
+        label = (
+            sender if type(sender) in PLAIN_TYPES else self.summarizer.summarize(sender)
+        )
+        key = (signal, type(sender) in PLAIN_TYPES, label)
+        with self._lock:
+            self._unheard[key] = self._unheard.get(key, 0) + 1
+
+    @property
+    def folded(self) -> dict[tuple[str, str], int]:
+        """With ``fold_empty``: how many sends ran no receiver, by
+        ``(signal name, sender label)``."""
+        with self._lock:
+            unheard = list(self._unheard.items())
+            folded = dict(self._folded)
+        for (signal, plain, label), count in unheard:
+            if plain:
+                label = self.summarizer.summarize(label)
+            key = (signal_label(signal), label)
+            folded[key] = folded.get(key, 0) + count
+        return folded
+
     def _finished(self, record: SendRecord) -> None:
         if record.muted:
             return
         if self.fold_empty and not record._calls:
             key = (record.signal_name, record.sender_label)
             with self._lock:
-                self.folded[key] = self.folded.get(key, 0) + 1
+                self._folded[key] = self._folded.get(key, 0) + 1
                 if record._kept:
                     self._kept -= 1
             if record._kept:
