@@ -95,6 +95,10 @@ class ReceiverCall:
     """The return value, kept only by recorders with ``keep_values=True``."""
     exception: BaseException | None
     """The exception, kept only by recorders with ``keep_values=True``."""
+    # A plain result, summarised by _summarizer when first read.
+    _plain: Any
+    _summarizer: Summarizer
+    _result_summary: str
 
     def __init__(self, name: str, is_async: bool, started_ns: int) -> None:
         self.name = name
@@ -150,17 +154,15 @@ def _outcome(
     """Status, result summary, exception type and message of one receiver."""
     if error is not None:
         return ("error", "", *error_summary(error, summarizer.max_length))
-    if type(result) not in PLAIN_TYPES:
-        try:
-            status = getattr(type(result), "signalkit_status", None)
-        except Exception:  # a metaclass's __getattr__ may raise anything
-            status = None
-        if isinstance(status, str):
-            summary = safe_text(
-                lambda: str(getattr(result, "signalkit_summary", "")),
-                type(result),
-            )
-            return status, summary, None, None
+    try:
+        status = getattr(type(result), "signalkit_status", None)
+    except Exception:  # a metaclass's __getattr__ may raise anything
+        status = None
+    if isinstance(status, str):
+        summary = safe_text(
+            lambda: str(getattr(result, "signalkit_summary", "")), type(result)
+        )
+        return status, summary, None, None
     return "ok", summarizer.summarize(result), None, None
 
 

@@ -283,3 +283,23 @@ def test_receivers_a_subclass_returns_itself_are_returned_as_they_are() -> None:
 
     assert responses == [(ok, "fine"), (callable_receiver, "called")]
     assert [event[0] for event in events.events] == ["send_started", "send_finished"]
+
+
+def test_a_receiver_that_raises_in_a_nested_send_hands_back_its_parent(
+    signal: DjangoSignal,
+) -> None:
+    inner, later = DjangoSignal(), DjangoSignal()
+    inner.connect(broken)
+
+    def outer_receiver(sender: Any, **kwargs: Any) -> None:
+        with pytest.raises(ValueError, match="it broke"):
+            inner.send(sender=None)
+        later.send(sender=None)
+
+    signal.connect(outer_receiver)
+    events = Events()
+    with observing(events):
+        signal.send(sender=None)
+    outer_send, _, later_send = events.sends
+
+    assert (later_send.parent, later_send.parent_index) == (outer_send, 0)

@@ -766,3 +766,12 @@ def test_times_are_seconds_since_the_recording_started(signal: DjangoSignal) -> 
     assert send.duration is not None
     assert call.duration is not None
     assert 0 <= call.duration <= send.duration
+
+
+def test_a_full_recording_still_folds_sends_whose_receivers_are_all_dead() -> None:
+    dead = _dead_receiver_signal()
+    with record(fold_empty=True, max_sends=0) as recorder:
+        dead.send(sender=None)
+
+    assert (recorder.sends, recorder.dropped) == ([], 0)
+    assert recorder.folded == {(signal_label(dead), "None"): 1}
