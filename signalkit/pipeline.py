@@ -21,7 +21,8 @@ exactly what Django returns. Observers are either *context* observers
 send in every thread, as a tracer does).
 
 When the last observer and mute end, each hooked attribute that still holds
-our function gets Django's back; an attribute another library (sentry-sdk)
+our function gets back what it held before (Django's own method, unless
+someone patched it before us); an attribute another library (sentry-sdk)
 patched on top of ours is left alone, and ours, still called by theirs,
 passes every send straight through while nothing observes.
 """

@@ -1,9 +1,12 @@
 """Short, safe text for values seen by a recording.
 
 A summary never runs SQL, never evaluates a QuerySet or a lazy object and
-never calls a model's (or any unknown object's) ``__str__``/``__repr__``: a
-model instance reads ``<blog.Post pk=5>``. Only types whose ``repr`` is known
-to be harmless are shown with it.
+never calls a model's ``__str__``/``__repr__``: a model instance reads
+``<blog.Post pk=5>``. Values of a few types whose ``repr`` is harmless (and
+of their subclasses) are shown with it, an exception with its ``str()``, any
+other object as ``<module.Class object>``. Whatever raises while it is
+described (a subclass's ``__repr__``, an exception's ``__str__``, a
+property) is shown as ``<unprintable ...>``: a summary never raises.
 """
 
 from __future__ import annotations
