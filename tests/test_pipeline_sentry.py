@@ -18,7 +18,7 @@ from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.django.signals_handlers import patch_signals
 from sentry_sdk.transport import Transport
 
-from signalkit import pipeline, record
+from signalkit import naming, pipeline, record
 from signalkit.pipeline import is_patched
 
 
@@ -133,6 +133,9 @@ def test_a_recording_on_top_of_sentry_keeps_its_patch(
         [(receiver, response)] = signal.send(sender=None)
 
     assert DjangoSignal.__dict__["_live_receivers"] is sentrys
+    # Named once per real receiver: sentry's per-send wrapper is not cached.
+    assert id(receiver) not in naming._receiver_names
+    assert naming._receiver_names[id(ok)] == f"{__name__}.ok"
     assert (receiver.__wrapped__, response) == (ok, "fine")  # type: ignore[attr-defined]
     assert recorder.sends[0].receivers[0].name == f"{__name__}.ok"
     assert _receiver_spans(sentry) == [f"{__name__}.ok"]
