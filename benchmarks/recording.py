@@ -7,7 +7,8 @@ in the same process, interleaved, and prints the ratio of their best times:
   recorder active, against Django's own ``send`` called directly (goal 1.00x:
   while nothing records, Django runs unpatched);
 - the same send while ``signalkit.record()`` records it, against recording
-  off, with 5 receivers (goal <= 1.5x) and with none;
+  off, with 5 receivers (goal <= 1.5x) and with none; and with none under
+  ``record(fold_empty=True)``, which only counts such sends (goal <= 2.0x);
 - a request through the test client and django-debug-toolbar to a view that
   sends 200 signals, with the signalkit panel against the same toolbar
   without it (goal <= +5%), with the garbage collector on as in a server.
@@ -144,6 +145,22 @@ def dispatch() -> None:
             times["on"],
             "<= 1.5x" if count else "(informative)",
         )
+    # What the panel records: sends that run no receiver are only counted.
+    empty = DjangoSignal()
+    with record(max_sends=10**9, fold_empty=True):
+        times = best_of(
+            {
+                "off": lambda: DJANGO_SEND(empty, sender=None, post=1, user=2),
+                "on": lambda: empty.send(sender=None, post=1, user=2),
+            },
+            number=50_000,
+        )
+    report(
+        "Signal.send, record(fold_empty=True) / off, 0 receivers",
+        times["off"],
+        times["on"],
+        "<= 2.0x",
+    )
 
 
 def request() -> None:

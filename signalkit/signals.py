@@ -23,6 +23,13 @@ def _definition_frame(signal: DjangoSignal) -> FrameType:
     return frame
 
 
+# Django's own send methods, as found when signalkit is imported.
+_DJANGO_SEND = DjangoSignal.send
+_DJANGO_SEND_ROBUST = DjangoSignal.send_robust
+_DJANGO_ASEND = DjangoSignal.asend
+_DJANGO_ASEND_ROBUST = DjangoSignal.asend_robust
+
+
 class Signal(DjangoSignal):
     """A Django signal with a declared argument contract and a dotted name.
 
@@ -121,27 +128,37 @@ class Signal(DjangoSignal):
                 list(self._optional_args),
             )
 
-    # Each send checks the arguments, then runs Django's own method, looked up
-    # at call time so that an active recorder sees the send too.
+    # Each send checks the arguments, then runs Django's method, looked up at
+    # call time so that an active observer (signalkit.pipeline) sees the send
+    # too. With no receiver connected and Django's own method in place, that
+    # method would return [] at once: so do we, without the call.
 
     def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send", named)
+        if not self.receivers and DjangoSignal.send is _DJANGO_SEND:
+            return []
         return DjangoSignal.send(self, sender, **named)
 
     def send_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send_robust", named)
+        if not self.receivers and DjangoSignal.send_robust is _DJANGO_SEND_ROBUST:
+            return []
         return DjangoSignal.send_robust(self, sender, **named)
 
     async def asend(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("asend", named)
+        if not self.receivers and DjangoSignal.asend is _DJANGO_ASEND:
+            return []
         return await DjangoSignal.asend(self, sender, **named)
 
     async def asend_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("asend_robust", named)
+        if not self.receivers and DjangoSignal.asend_robust is _DJANGO_ASEND_ROBUST:
+            return []
         return await DjangoSignal.asend_robust(self, sender, **named)
 
     def send_on_commit(

@@ -1,9 +1,12 @@
 """Short, safe text for values seen by a recording.
 
 A summary never runs SQL, never evaluates a QuerySet or a lazy object and
-never calls a model's (or any unknown object's) ``__str__``/``__repr__``: a
-model instance reads ``<blog.Post pk=5>``. Only types whose ``repr`` is known
-to be harmless are shown with it.
+never calls a model's ``__str__``/``__repr__``: a model instance reads
+``<blog.Post pk=5>``. Values of a few types whose ``repr`` is harmless (and
+of their subclasses) are shown with it, an exception with its ``str()``, any
+other object as ``<module.Class object>``. Whatever raises while it is
+described (a subclass's ``__repr__``, an exception's ``__str__``, a
+property) is shown as ``<unprintable ...>``: a summary never raises.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import functools
 import pathlib
 import re
 import uuid
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -217,3 +220,21 @@ class Summarizer:
                 masked = self._masked[name] = is_sensitive(name, self.sensitive)
             summaries[name] = MASK if masked else self.summarize(value)
         return summaries
+
+
+def safe_text(make: Callable[[], str], cls: type) -> str:
+    """``make()``, or a placeholder naming *cls* when it raises."""
+    try:
+        return make()
+    except Exception as error:  # a user's __str__ must never break a send
+        return f"<unprintable {cls.__qualname__}: {type(error).__name__}>"
+
+
+def error_summary(error: BaseException, max_length: int) -> tuple[str, str]:
+    """The exception's type name and its message, summarised without quotes.
+
+    An exception whose ``__str__`` raises gets a placeholder message.
+    """
+    cls = type(error)
+    message = safe_text(lambda: str(error), cls)
+    return cls.__qualname__, summarize(message, max_length=max_length).strip("'\"")

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import logging
 import threading
 from typing import Any
 
@@ -10,7 +12,7 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit import Signal, record, registry
-from signalkit.recording import is_patched, muting
+from signalkit.recording import is_patched, muting, signal_label
 from signalkit.summaries import MASK
 from testapp.models import Post
 
@@ -298,7 +300,9 @@ def test_values_are_kept_only_when_asked(signal: DjangoSignal) -> None:
         signal.send_robust(sender=Post, payload=marker)
 
     [kept] = keeping.sends
-    assert summarising.sends == [kept]  # One record serves both recorders.
+    [summarised] = summarising.sends
+    assert (summarised.signal, summarised.sender) == (None, None)
+    assert summarised.receivers[0].result is None
     assert kept.signal is signal
     assert kept.sender is Post
     assert kept.kwargs == {"payload": marker}
@@ -463,10 +467,10 @@ def test_mute_affects_only_the_current_thread(signal: DjangoSignal) -> None:
 def test_send_site_falls_back_when_every_frame_is_internal(
     signal: DjangoSignal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from signalkit import recording
+    from signalkit import pipeline
 
-    monkeypatch.setattr(recording, "_INTERNAL_DIRS", ("",))
-    monkeypatch.setattr(recording, "_internal_files", {})
+    monkeypatch.setattr(pipeline, "_INTERNAL_DIRS", ("",))
+    monkeypatch.setattr(pipeline, "_internal_files", {})
     with record() as recorder:
         signal.send(sender=None)
     assert recorder.sends[0].site == "<unknown>"
@@ -480,3 +484,294 @@ def test_registered_unnamed_signal_is_named_once_bound() -> None:
         assert recorder.sends[0].signal_name == "tests.recording.named"
     finally:
         registry.unregister(signal)
+
+
+def _concurrent_nesting(send_outer: str) -> list[tuple[str, str | None, int]]:
+    """Two async receivers that each make a nested send, the first one
+    resuming before the second (Django 6.1 runs them concurrently)."""
+    outer, inner = DjangoSignal(), DjangoSignal()
+
+    async def first(sender: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0)
+        await inner.asend(sender="from first")
+
+    async def second(sender: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.01)
+        await inner.asend(sender="from second")
+
+    outer.connect(first)
+    outer.connect(second)
+    with record() as recorder:
+        if send_outer == "asend":
+            asyncio.run(outer.asend(sender=None))
+        else:
+            outer.send(sender=None)
+    return [
+        (
+            send.sender_label,
+            None if send.parent_receiver is None else send.parent_receiver.name,
+            send.depth,
+        )
+        for send in recorder.sends[1:]
+    ]
+
+
+@pytest.mark.parametrize("method", ["asend", "send"])
+def test_nested_sends_of_concurrent_async_receivers_name_their_own_receiver(
+    method: str,
+) -> None:
+    nested = _concurrent_nesting(method)
+
+    prefix = f"{__name__}._concurrent_nesting.<locals>."
+    assert sorted(nested) == [
+        ("'from first'", prefix + "first", 1),
+        ("'from second'", prefix + "second", 1),
+    ]
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text for you")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr either")
+
+
+class _Hostile:
+    """Every way an object can refuse to be looked at."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("str")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("repr")
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("eq")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("hash")
+
+    @property
+    def signalkit_summary(self) -> str:
+        raise RuntimeError("summary")
+
+    def __call__(self) -> None:
+        pass
+
+
+class _HashableHostile(_Hostile):
+    # Django's send hashes the sender itself (its receivers cache).
+    __hash__ = object.__hash__
+
+
+def _raises_unprintable(sender: Any, **kwargs: Any) -> None:
+    raise _Unprintable()
+
+
+def _returns_hostile(sender: Any, **kwargs: Any) -> _Hostile:
+    return _Hostile()
+
+
+@pytest.mark.parametrize("keep_values", [False, True])
+def test_send_robust_returns_an_exception_whose_str_raises(
+    signal: DjangoSignal, keep_values: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Django logs the error with its str(): pytest's log capture would raise.
+    monkeypatch.setattr(logging.getLogger("django.dispatch"), "disabled", True)
+    signal.connect(_raises_unprintable)
+    with record(keep_values=keep_values) as recorder:
+        [(receiver, error)] = signal.send_robust(sender=None)
+
+    assert receiver is _raises_unprintable
+    assert type(error) is _Unprintable
+    [call] = recorder.sends[0].receivers
+    assert call.exception_type == "_Unprintable"
+    assert call.exception_message == "<unprintable _Unprintable: RuntimeError>"
+    json.dumps(recorder.to_dicts())
+
+
+def test_send_that_raises_an_exception_whose_str_raises_is_recorded(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(_raises_unprintable)
+    with record() as recorder, pytest.raises(_Unprintable):
+        signal.send(sender=None)
+
+    assert recorder.sends[0].exception_type == "_Unprintable"
+    assert (recorder.sends[0].exception_message or "").startswith("<unprintable")
+
+
+def test_hostile_senders_arguments_and_results_break_neither_send_nor_summary(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(_returns_hostile)
+    hostile = _Hostile()
+    with record() as recorder:
+        [(receiver, result)] = signal.send(sender=_HashableHostile(), value=hostile)
+
+    assert receiver is _returns_hostile
+    assert isinstance(result, _Hostile)
+    [data] = recorder.to_dicts()
+    assert data["sender"].startswith("<")
+    assert data["arguments"]["value"].startswith("<")
+    assert data["receivers"][0]["status"] == "ok"
+    json.dumps(data)
+
+
+class _Reporting:
+    """A result whose status property works but whose summary raises."""
+
+    signalkit_status = "enqueued"
+
+    @property
+    def signalkit_summary(self) -> str:
+        raise RuntimeError("summary")
+
+
+def test_a_result_whose_summary_raises_keeps_its_status(signal: DjangoSignal) -> None:
+    signal.connect(lambda sender, **kwargs: _Reporting(), weak=False)
+    with record() as recorder:
+        signal.send(sender=None)
+
+    [call] = recorder.sends[0].receivers
+    assert call.status == "enqueued"
+    assert call.result_summary == "<unprintable _Reporting: RuntimeError>"
+
+
+def test_a_mute_of_a_signal_without_receivers_is_recorded_as_muted(
+    signal: DjangoSignal,
+) -> None:
+    with record() as recorder, muting(frozenset({signal})):
+        assert signal.send(sender=None) == []
+
+    [send] = recorder.sends
+    assert send.muted is True
+    assert send.muted_receivers == ()
+
+
+def _dead_receiver_signal() -> DjangoSignal:
+    signal = DjangoSignal()
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    signal.connect(receiver)  # weak: dead once this function returns
+    return signal
+
+
+def test_fold_empty_counts_sends_that_ran_no_receiver(signal: DjangoSignal) -> None:
+    dead = _dead_receiver_signal()
+    signal.connect(ok)
+    unheard = DjangoSignal()
+    with record(fold_empty=True) as recorder:
+        unheard.send(sender=Post)
+        unheard.send(sender=Post)
+        dead.send(sender=None)
+        signal.send(sender=None)
+
+    assert [send.receivers[0].name for send in recorder.sends] == [f"{__name__}.ok"]
+    assert recorder.folded == {
+        (signal_label(unheard), "testapp.Post"): 2,
+        (signal_label(dead), "None"): 1,
+    }
+
+
+def test_fold_empty_keeps_muted_sends(signal: DjangoSignal) -> None:
+    with record(fold_empty=True) as recorder, muting(frozenset({signal})):
+        signal.send(sender=None)
+
+    assert [send.muted for send in recorder.sends] == [True]
+    assert recorder.folded == {}
+
+
+def test_folded_sends_count_toward_neither_the_cap_nor_dropped(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(ok)
+    unheard = DjangoSignal()
+    with record(fold_empty=True, max_sends=1) as recorder:
+        unheard.send(sender=None)
+        signal.send(sender=None)
+        unheard.send(sender=None)
+        signal.send(sender=None)
+
+    assert len(recorder.sends) == 1
+    assert recorder.dropped == 1
+    assert sum(recorder.folded.values()) == 2
+
+
+def test_without_fold_empty_every_send_is_kept(signal: DjangoSignal) -> None:
+    with record() as recorder:
+        signal.send(sender=None)
+
+    assert len(recorder.sends) == 1
+    assert recorder.folded == {}
+
+
+def test_a_folded_send_is_taken_out_of_the_middle_of_the_sends() -> None:
+    inner = DjangoSignal()
+    inner.connect(ok)
+
+    class Announcing(DjangoSignal):
+        def _live_receivers(self, sender: Any) -> Any:
+            inner.send(sender=None)  # recorded after the outer send started
+            return super()._live_receivers(sender)
+
+    def soon_dead(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    outer = Announcing()
+    outer.connect(soon_dead)
+    del soon_dead
+    gc.collect()
+    with record(fold_empty=True) as recorder:
+        outer.send(sender=None)
+
+    assert [send.signal_name for send in recorder.sends] == [signal_label(inner)]
+    assert recorder.folded == {(signal_label(outer), "None"): 1}
+
+
+class _RefusingMeta(type):
+    def __getattr__(cls, name: str) -> Any:
+        raise RuntimeError(f"no {name}")
+
+
+class _Refusing(metaclass=_RefusingMeta):
+    pass
+
+
+def test_a_result_whose_class_refuses_attribute_lookups_is_summarised(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(lambda sender, **kwargs: _Refusing(), weak=False)
+    with record() as recorder:
+        signal.send(sender=None)
+
+    [call] = recorder.sends[0].receivers
+    assert (call.status, call.result_summary) == (
+        "ok",
+        f"<{__name__}._Refusing object>",
+    )
+
+
+def test_times_are_seconds_since_the_recording_started(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    with record() as recorder:
+        signal.send(sender=None)
+
+    [send] = recorder.sends
+    [call] = send.receivers
+    assert 0 <= send.started <= call.started
+    assert send.duration is not None
+    assert call.duration is not None
+    assert 0 <= call.duration <= send.duration
+
+
+def test_a_full_recording_still_folds_sends_whose_receivers_are_all_dead() -> None:
+    dead = _dead_receiver_signal()
+    with record(fold_empty=True, max_sends=0) as recorder:
+        dead.send(sender=None)
+
+    assert (recorder.sends, recorder.dropped) == ([], 0)
+    assert recorder.folded == {(signal_label(dead), "None"): 1}

@@ -452,3 +452,27 @@ def test_exact_required_arguments_take_the_fast_path(
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)
     assert result == [(noop, None)]
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
+def test_every_send_method_without_receivers_returns_nothing_at_once(
+    published: Signal, method: str
+) -> None:
+    result = getattr(published, method)(sender=None, post=1, user=2)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    assert result == []
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
+def test_every_send_method_without_receivers_is_recorded(
+    published: Signal, method: str
+) -> None:
+    from signalkit import record
+
+    with record() as recorder:
+        result = getattr(published, method)(sender=None, post=1, user=2)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+    assert result == []
+    assert [send.method for send in recorder.sends] == [method]

@@ -1,0 +1,305 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from django.dispatch import Signal as DjangoSignal
+
+from signalkit import pipeline
+from signalkit.pipeline import (
+    Observer,
+    Receiver,
+    Send,
+    SendObserver,
+    add_observer,
+    is_patched,
+    muting,
+    observing,
+    remove_observer,
+)
+
+
+def ok(sender: Any, **kwargs: Any) -> str:
+    return "fine"
+
+
+def broken(sender: Any, **kwargs: Any) -> None:
+    raise ValueError("it broke")
+
+
+async def async_ok(sender: Any, **kwargs: Any) -> int:
+    return 42
+
+
+@pytest.fixture
+def signal() -> DjangoSignal:
+    return DjangoSignal()
+
+
+class Events(Observer, SendObserver):
+    """Writes down every event it gets, in order."""
+
+    def __init__(self, accept: bool = True) -> None:
+        self.accept = accept
+        self.events: list[tuple[Any, ...]] = []
+        self.sends: list[Send] = []
+        self.threads: set[int] = set()
+        self.sites: list[str] = []
+
+    def send_started(self, send: Send) -> SendObserver | None:
+        self.threads.add(threading.get_ident())
+        self.sends.append(send)
+        self.sites.append(send.site)
+        self.events.append(("send_started", send.method, send.muted))
+        return self if self.accept else None
+
+    def receiver_started(self, index: int, receiver: Receiver) -> None:
+        self.events.append(
+            ("receiver_started", index, receiver.name, receiver.is_async)
+        )
+
+    def receiver_finished(
+        self, index: int, result: Any, error: BaseException | None
+    ) -> None:
+        self.events.append(("receiver_finished", index, result, type(error)))
+
+    def send_finished(self, error: BaseException | None) -> None:
+        self.events.append(("send_finished", type(error)))
+
+
+def test_django_runs_its_own_methods_while_nothing_observes() -> None:
+    assert not is_patched()
+    assert not hasattr(DjangoSignal.__dict__["send"], "_signalkit_pipeline")
+    assert not hasattr(DjangoSignal.__dict__["_live_receivers"], "_signalkit_pipeline")
+
+
+def test_observers_get_every_event_of_a_send(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    signal.connect(broken)
+    events = Events()
+    with observing(events):
+        responses = signal.send_robust(sender=None)
+
+    assert [receiver for receiver, _ in responses] == [ok, broken]
+    assert events.events == [
+        ("send_started", "send_robust", False),
+        ("receiver_started", 0, f"{__name__}.ok", False),
+        ("receiver_finished", 0, "fine", type(None)),
+        ("receiver_started", 1, f"{__name__}.broken", False),
+        ("receiver_finished", 1, None, ValueError),
+        ("send_finished", type(None)),
+    ]
+
+
+def test_a_send_that_raises_is_finished_with_its_error(signal: DjangoSignal) -> None:
+    signal.connect(broken)
+    events = Events()
+    with observing(events), pytest.raises(ValueError, match="it broke"):
+        signal.send(sender=None)
+
+    assert events.events[-1] == ("send_finished", ValueError)
+
+
+def test_async_receivers_are_reported_with_their_index(signal: DjangoSignal) -> None:
+    signal.connect(ok)
+    signal.connect(async_ok)
+    events = Events()
+    with observing(events):
+        responses = asyncio.run(signal.asend(sender=None))
+
+    assert responses == [(ok, "fine"), (async_ok, 42)]
+    assert ("receiver_started", 1, f"{__name__}.async_ok", True) in events.events
+
+
+def test_an_observer_that_declines_a_send_leaves_it_to_django(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(ok)
+    events = Events(accept=False)
+    with observing(events):
+        assert signal.send(sender=None) == [(ok, "fine")]
+
+    assert events.events == [("send_started", "send", False)]
+
+
+def test_a_send_describes_itself(signal: DjangoSignal) -> None:
+    events = Events()
+    with observing(events):
+        signal.send(sender="me", value=1)
+    [send] = events.sends
+
+    assert send.signal is signal
+    assert send.signal_name.startswith("<django.dispatch.dispatcher.Signal at ")
+    assert events.sites == [send.site]  # kept once read
+    assert send.site.startswith(f"{__file__}:")
+    assert (send.parent, send.depth, send.started_ns > 0) == (None, 0, True)
+
+
+def test_a_send_keeps_no_sender_or_arguments_once_finished(
+    signal: DjangoSignal,
+) -> None:
+    events = Events()
+    with observing(events):
+        signal.send(sender="me", value=1)
+
+    assert events.sends[0].sender is None
+    assert events.sends[0].named is None
+
+
+def test_nested_sends_know_their_parent_and_receiver(signal: DjangoSignal) -> None:
+    inner = DjangoSignal()
+
+    def sends_inner(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender=None)
+
+    signal.connect(ok)
+    signal.connect(sends_inner)
+    events = Events()
+    with observing(events):
+        signal.send(sender=None)
+    outer_send, inner_send = events.sends
+
+    assert (inner_send.parent, inner_send.parent_index) == (outer_send, 1)
+    assert inner_send.depth == 1
+
+
+def test_a_send_from_an_event_loop_callback_is_not_nested(
+    signal: DjangoSignal,
+) -> None:
+    events = Events()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        loop.call_soon(lambda: done.set_result(signal.send(sender=None)))
+        await done
+
+    with observing(events):
+        asyncio.run(main())
+
+    assert events.sends[0].parent is None
+
+
+def test_process_wide_observers_see_sends_in_every_thread(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(ok)
+    events = Events()
+    add_observer(events)
+    try:
+        assert is_patched()
+        thread = threading.Thread(target=lambda: signal.send(sender=None))
+        thread.start()
+        thread.join(5)
+        signal.send(sender=None)
+    finally:
+        remove_observer(events)
+
+    assert len(events.threads) == 2
+    assert not is_patched()
+
+
+def test_removing_an_unknown_observer_raises() -> None:
+    with pytest.raises(ValueError, match="is not an observer of every send"):
+        remove_observer(Events())
+
+
+def test_a_muted_send_reaches_observers_and_runs_no_receiver(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(ok)
+    events = Events()
+    with observing(events), muting(frozenset({signal})):
+        assert signal.send(sender=None) == []
+
+    assert events.events == [
+        ("send_started", "send", True),
+        ("send_finished", type(None)),
+    ]
+    assert events.sends[0].muted_receivers == [f"{__name__}.ok"]
+
+
+def test_a_patch_made_on_top_of_ours_is_kept(
+    signal: DjangoSignal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signal.connect(ok)
+    calls: list[str] = []
+    monkeypatch.setattr(pipeline, "_stranded", set(pipeline._stranded))
+    with observing(Events()):
+        ours = DjangoSignal.__dict__["send"]
+
+        def theirs(self: DjangoSignal, sender: Any, **named: Any) -> Any:
+            calls.append("theirs")
+            return ours(self, sender, **named)
+
+        monkeypatch.setattr(DjangoSignal, "send", theirs)
+    assert DjangoSignal.__dict__["send"] is theirs
+
+    events = Events()
+    with observing(events):
+        assert DjangoSignal.__dict__["send"] is theirs  # not installed twice
+        assert signal.send(sender=None) == [(ok, "fine")]
+    assert signal.send(sender=None) == [(ok, "fine")]  # ours passes it on
+
+    assert calls == ["theirs", "theirs"]
+    assert [event[0] for event in events.events] == [
+        "send_started",
+        "receiver_started",
+        "receiver_finished",
+        "send_finished",
+    ]
+    monkeypatch.undo()
+    DjangoSignal.send = pipeline._original["send"]  # type: ignore[method-assign]
+
+
+def test_an_observer_that_wants_nothing_leaves_every_send_to_django(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(ok)
+    with observing(Observer()):
+        assert signal.send(sender=None) == [(ok, "fine")]
+
+
+class _CallableReceiver:
+    def __call__(self, sender: Any, **kwargs: Any) -> str:
+        return "called"
+
+
+def test_receivers_a_subclass_returns_itself_are_returned_as_they_are() -> None:
+    callable_receiver = _CallableReceiver()
+
+    class OwnReceivers(DjangoSignal):
+        # Never asks Django's _live_receivers (nor ours): nothing is wrapped.
+        def _live_receivers(self, sender: Any) -> Any:
+            return [ok, callable_receiver], []
+
+    signal = OwnReceivers()
+    signal.connect(ok)
+    events = Events()
+    with observing(events):
+        responses = signal.send(sender=None)
+
+    assert responses == [(ok, "fine"), (callable_receiver, "called")]
+    assert [event[0] for event in events.events] == ["send_started", "send_finished"]
+
+
+def test_a_receiver_that_raises_in_a_nested_send_hands_back_its_parent(
+    signal: DjangoSignal,
+) -> None:
+    inner, later = DjangoSignal(), DjangoSignal()
+    inner.connect(broken)
+
+    def outer_receiver(sender: Any, **kwargs: Any) -> None:
+        with pytest.raises(ValueError, match="it broke"):
+            inner.send(sender=None)
+        later.send(sender=None)
+
+    signal.connect(outer_receiver)
+    events = Events()
+    with observing(events):
+        signal.send(sender=None)
+    outer_send, _, later_send = events.sends
+
+    assert (later_send.parent, later_send.parent_index) == (outer_send, 0)
