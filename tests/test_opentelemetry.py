@@ -158,7 +158,8 @@ def test_spans_are_in_time_order_and_the_send_starts_when_it_was_made(
         f"{__name__}.test_spans_are_in_time_order_and_the_send_starts_when_it_was_made.<locals>.first"
     )
     email_span = exporter.named(f"{__name__}.email")
-    assert send.start_time is not None and send.end_time is not None
+    assert send.start_time is not None
+    assert send.end_time is not None
     assert before - 1_000_000 <= send.start_time <= first_span.start_time  # type: ignore[operator]
     assert first_span.end_time <= email_span.start_time  # type: ignore[operator]
     assert email_span.end_time <= send.end_time <= after + 1_000_000  # type: ignore[operator]
@@ -511,7 +512,7 @@ def test_meter_provider_gets_receiver_durations(connect: Any) -> None:
     assert (metric.name, metric.unit) == ("signalkit.receiver.duration", "s")
     points = {
         (point.attributes or {})["signalkit.receiver"]: point
-        for point in metric.data.data_points  # type: ignore[union-attr]
+        for point in metric.data.data_points
     }
     assert set(points) == {f"{__name__}.charge", f"{__name__}.email"}
     for point in points.values():
