@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import json
+import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from debug_toolbar.store import MemoryStore
+from debug_toolbar.toolbar import DebugToolbar
 from django.dispatch import Signal as DjangoSignal
+from django.test import Client
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -22,10 +29,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from opentelemetry.trace import SpanKind, StatusCode
 
+import signalkit
 import tasks_receivers
 from signalkit import Signal
 from signalkit.contrib.opentelemetry import EXCLUDED_SIGNALS_ENV, SignalkitInstrumentor
 from testapp.models import Post
+from testapp.signals import post_published as testapp_post_published
 
 DJANGO_METHODS = {
     name: DjangoSignal.__dict__[name]
@@ -592,3 +601,75 @@ def test_context_is_the_senders_again_after_each_receiver(
         before = otel_context.get_current()
         order_paid.send(sender=None, order=1)
         assert otel_context.get_current() is before
+
+
+# Side by side with the debug toolbar panel
+
+
+def test_toolbar_panel_and_tracer_each_see_every_receiver_once(
+    exporter: Exporter, connect: Any, settings: Any
+) -> None:
+    settings.DEBUG = True  # pytest-django turns it off, which hides the toolbar
+    settings.ROOT_URLCONF = "toolbar_urls"
+    settings.DEBUG_TOOLBAR_PANELS = ["signalkit.panels.SignalkitPanel"]
+    settings.DEBUG_TOOLBAR_CONFIG = {"IS_RUNNING_TESTS": False}
+    toolbars: list[DebugToolbar] = []
+
+    def keep(sender: Any, toolbar: DebugToolbar, **kwargs: Any) -> None:
+        toolbars.append(toolbar)
+
+    DebugToolbar._created.connect(keep)
+    connect(testapp_post_published, noted)
+    try:
+        with exporter.tracer.start_as_current_span("request"):
+            Client().get("/publish/")
+        [toolbar] = toolbars
+        assert toolbar.request_id is not None
+        stats = toolbar.store.panel(toolbar.request_id, "SignalkitPanel")
+    finally:
+        DebugToolbar._created.disconnect(keep)
+        MemoryStore.clear()
+
+    expected = ["testapp.signals.remember_publication", f"{__name__}.noted"]
+    [send] = [
+        s for s in stats["sends"] if s["signal"] == "testapp.signals.post_published"
+    ]
+    assert [receiver["name"] for receiver in send["receivers"]] == expected
+    send_span = exporter.named("send testapp.signals.post_published")
+    assert [
+        s.name for s in exporter.spans() if parent_id(s) == send_span.context.span_id
+    ] == expected
+
+
+# Side by side with the recorder, the slow-receiver log and sentry-sdk
+
+
+@pytest.mark.parametrize("order", ["sentry-first", "signalkit-first"])
+def test_recorder_tracer_slow_log_and_sentry_each_see_every_receiver_once(
+    order: str,
+) -> None:
+    tests = Path(__file__).resolve().parent
+    done = subprocess.run(
+        [sys.executable, "-m", "observers_scenario", order],
+        cwd=tests,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "settings",
+            # The processes use the same signalkit as the tests.
+            "PYTHONPATH": os.pathsep.join(
+                [str(tests), str(Path(signalkit.__file__).parents[1])]
+            ),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+
+    names = [f"observers_scenario.{name}" for name in ("charge", "email", "notify")]
+    assert seen["recorder"] == [names, names]
+    assert seen["tracer"] == [names, names]
+    assert seen["slow"] == names + names
+    # sentry-sdk wraps sync receivers only.
+    assert seen["sentry"] == names[:2] + names[:2]
