@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import importlib.util
 import json
 import os
 import subprocess
@@ -673,3 +674,79 @@ def test_recorder_tracer_slow_log_and_sentry_each_see_every_receiver_once(
     assert seen["slow"] == names + names
     # sentry-sdk wraps sync receivers only.
     assert seen["sentry"] == names[:2] + names[:2]
+
+
+# Without the otel extra
+
+WITHOUT_OPENTELEMETRY = """
+import importlib, pkgutil, sys
+
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "opentelemetry":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, Refuse())
+import django
+django.setup()
+from django.test import override_settings
+import signalkit
+from signalkit import Signal, record
+
+for module in pkgutil.walk_packages(signalkit.__path__, "signalkit."):
+    if module.name != "signalkit.contrib.opentelemetry":
+        importlib.import_module(module.name)
+happened = Signal(name="scenario.happened")
+happened.connect(dict, weak=False)
+with override_settings(SIGNALKIT_SLOW_RECEIVER_MS=1), record() as recorder:
+    happened.send(sender=None)
+assert [call.name for call in recorder.sends[0].receivers] == ["builtins.dict"]
+assert not [name for name in sys.modules if name.startswith("opentelemetry")]
+try:
+    import signalkit.contrib.opentelemetry
+except ImportError as error:
+    print(error)
+"""
+
+
+def test_signalkit_imports_no_opentelemetry_and_the_contrib_module_says_what_to_install() -> (
+    None
+):
+    tests = Path(__file__).resolve().parent
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_OPENTELEMETRY],
+        cwd=tests,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "settings",
+            "PYTHONPATH": os.pathsep.join(
+                [str(tests), str(Path(signalkit.__file__).parents[1])]
+            ),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        "signalkit.contrib.opentelemetry needs the otel extra: python -m pip "
+        "install \"django-signalkit[otel]\" (No module named 'opentelemetry')"
+    )
+
+
+def test_importing_the_contrib_module_without_the_extra_raises_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A fresh copy of the module under another name, with opentelemetry
+    # unimportable: the installed one stays as it is for the other tests.
+    module_file = Path(signalkit.__file__).parent / "contrib" / "opentelemetry.py"
+    spec = importlib.util.spec_from_file_location("signalkit_otel_copy", module_file)
+    assert spec is not None
+    assert spec.loader is not None
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)
+
+    with pytest.raises(ImportError, match=r"needs the otel extra") as raised:
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+    assert isinstance(raised.value.__cause__, ImportError)

@@ -19,15 +19,21 @@ from collections.abc import Collection, Iterable
 from fnmatch import fnmatchcase
 from typing import Any, cast
 
-from opentelemetry import context as otel_context
-from opentelemetry import metrics, trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
-from opentelemetry.metrics import Histogram, MeterProvider
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
-from opentelemetry.trace.propagation import _SPAN_KEY
-from opentelemetry.util.types import AttributeValue
+try:
+    from opentelemetry import context as otel_context
+    from opentelemetry import metrics, trace
+    from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+        BaseInstrumentor,
+    )
+    from opentelemetry.metrics import Histogram, MeterProvider
+    from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
+    from opentelemetry.trace.propagation import _SPAN_KEY
+    from opentelemetry.util.types import AttributeValue
+except ImportError as error:
+    raise ImportError(
+        f"signalkit.contrib.opentelemetry needs the otel extra: "
+        f'python -m pip install "django-signalkit[otel]" ({error})'
+    ) from error
 
 from signalkit import pipeline
 from signalkit.naming import object_label
