@@ -13,7 +13,7 @@ DEMO_WORKER ?= python manage.py db_worker
 OTEL ?=
 OTEL_SERVER = DJANGO_SETTINGS_MODULE=example.settings \
 	OTEL_SERVICE_NAME=signalkit-example \
-	OTEL_PYTHON_SIGNALKIT_EXCLUDED_SIGNALS='django.core.signals.request_*' \
+	OTEL_PYTHON_SIGNALKIT_EXCLUDED_SIGNALS='django.core.signals.request_*,django.test.signals.*' \
 	opentelemetry-instrument --traces_exporter console --metrics_exporter none \
 	--logs_exporter none python manage.py runserver --noreload $(HOST):$(PORT)
 

@@ -65,21 +65,22 @@ class _SlowSend(pipeline.SendObserver):
     def __init__(self, log: SlowReceiverLog, send: pipeline.Send) -> None:
         self._log = log
         self._send = send
-        # index -> (started_ns, receiver name); Django 6.1 runs the async
-        # receivers of one send concurrently.
-        self._started: dict[int, tuple[int, str]] = {}
+        # index -> (started_ns, receiver); Django 6.1 runs the async
+        # receivers of one send concurrently. Receivers are named only when
+        # slow: most never are.
+        self._started: dict[int, tuple[int, pipeline.Receiver]] = {}
 
     def receiver_started(self, index: int, receiver: pipeline.Receiver) -> None:
-        self._started[index] = (_perf_counter_ns(), receiver.name)
+        self._started[index] = (_perf_counter_ns(), receiver)
 
     def receiver_finished(
         self, index: int, result: Any, error: BaseException | None
     ) -> None:
         duration = _perf_counter_ns()
-        started, name = self._started.pop(index)
+        started, receiver = self._started.pop(index)
         duration -= started
         if duration > self._log.threshold_ns:
-            self._log.log(self._send, name, duration)
+            self._log.log(self._send, receiver.name, duration)
 
     def send_finished(self, error: BaseException | None) -> None:
         pass

@@ -82,8 +82,11 @@ def main(order: str) -> dict[str, Any]:
     if order == "signalkit-first":
         start_sentry()
 
+    # Run as __main__: connect the functions under their importable names.
+    import observers_scenario as scenario
+
     order_paid = Signal(name="scenario.order_paid", args=["order"])
-    for receiver in (charge, email, notify):
+    for receiver in (scenario.charge, scenario.email, scenario.notify):
         order_paid.connect(receiver)
     slow = Keep()
     logging.getLogger("signalkit.slow").addHandler(slow)
@@ -122,7 +125,11 @@ def main(order: str) -> dict[str, Any]:
             ]
             for send in sends
         ],
-        "slow": [record.receiver for record in slow.records],  # type: ignore[attr-defined]
+        "slow": [
+            record.receiver  # type: ignore[attr-defined]
+            for record in slow.records
+            if record.signal == "scenario.order_paid"  # type: ignore[attr-defined]
+        ],
         "sentry": [
             span["description"]
             for span in transaction["spans"]
