@@ -20,7 +20,7 @@ from debug_toolbar.toolbar import DebugToolbar
 from django.dispatch import Signal as DjangoSignal
 from django.test import Client
 from opentelemetry import context as otel_context
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -750,3 +750,27 @@ def test_importing_the_contrib_module_without_the_extra_raises_a_clear_error(
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
 
     assert isinstance(raised.value.__cause__, ImportError)
+
+
+def test_global_meter_provider_is_used_once_the_application_set_one(
+    connect: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    # The global provider can be set once per process: stand in for it.
+    monkeypatch.setattr(metrics, "get_meter_provider", lambda: provider)
+    connect(order_paid, charge)
+    SignalkitInstrumentor().instrument(tracer_provider=Exporter().provider)
+    try:
+        order_paid.send(sender=None, order=1)
+    finally:
+        SignalkitInstrumentor().uninstrument()
+
+    data = reader.get_metrics_data()
+    assert data is not None
+    assert [
+        metric.name
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+    ] == ["signalkit.receiver.duration"]

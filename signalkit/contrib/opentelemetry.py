@@ -117,13 +117,6 @@ def _record_error(span: Span, error: BaseException) -> None:
         )
 
 
-def _site_attributes(site: str) -> dict[str, AttributeValue]:
-    path, _, line = site.rpartition(":")
-    if not path or not line.isdigit():
-        return {}
-    return {"code.file.path": path, "code.line.number": int(line)}
-
-
 class _Tracing(pipeline.Observer):
     """Makes the spans and measurements of every send in the process."""
 
@@ -203,7 +196,10 @@ class _SendSpans(pipeline.SendObserver):
             "signalkit.sender": object_label(send.sender),
             "signalkit.method": send.method,
         }
-        attributes.update(_site_attributes(send.site))
+        site = send.keep_site()
+        if site is not None:
+            attributes["code.file.path"] = site[0].co_filename
+            attributes["code.line.number"] = site[1]
         span = self._span = tracing.tracer.start_span(
             f"send {name}",
             context=self._parent,
