@@ -774,3 +774,27 @@ def test_global_meter_provider_is_used_once_the_application_set_one(
         for scope in resource.scope_metrics
         for metric in scope.metrics
     ] == ["signalkit.receiver.duration"]
+
+
+def test_a_receiver_that_changes_the_current_context_keeps_its_change(
+    exporter: Exporter, connect: Any
+) -> None:
+    # As without signalkit: a sync receiver runs in the sender's context.
+    def leaky(sender: Any, **kwargs: Any) -> None:
+        otel_context.attach(otel_context.set_value("leaked", True))
+
+    connect(order_paid, leaky)
+
+    with exporter.tracer.start_as_current_span("request"):
+        token = otel_context.attach(otel_context.get_current())
+        order_paid.send(sender=None, order=1)
+        leaked = otel_context.get_value("leaked")
+        otel_context.detach(token)
+
+    assert leaked is True
+    assert (
+        exporter.named(
+            f"{__name__}.test_a_receiver_that_changes_the_current_context_keeps_its_change.<locals>.leaky"
+        ).end_time
+        is not None
+    )

@@ -183,11 +183,14 @@ class _SendSpans(pipeline.SendObserver):
         self._recording = recording
         self._span: Span | None = None
         self._context = parent
-        # index -> (span, started_ns, receiver name); receivers of one send
-        # may overlap (Django 6.1 runs async receivers concurrently).
-        self._receivers: dict[int, tuple[Span | None, int, str]] = {}
+        # index -> (span, the context made current for it, started_ns,
+        # receiver name); receivers of one send may overlap (Django 6.1 runs
+        # async receivers concurrently).
+        self._receivers: dict[
+            int, tuple[Span | None, otel_context.Context | None, int, str]
+        ] = {}
 
-    def _start_send_span(self) -> None:
+    def _start_send_span(self) -> Span:
         send = self._send
         tracing = self._tracing
         name = send.signal_name
@@ -200,7 +203,7 @@ class _SendSpans(pipeline.SendObserver):
         if site is not None:
             attributes["code.file.path"] = site[0].co_filename
             attributes["code.line.number"] = site[1]
-        span = self._span = tracing.tracer.start_span(
+        span = tracing.tracer.start_span(
             f"send {name}",
             context=self._parent,
             kind=_INTERNAL,
@@ -209,17 +212,17 @@ class _SendSpans(pipeline.SendObserver):
             start_time=tracing.epoch_offset + send.started_ns,
         )
         self._context = trace.set_span_in_context(span, self._parent)
+        return span
 
     def receiver_started(self, index: int, receiver: pipeline.Receiver) -> None:
         name = receiver.name
-        span = None
+        span = current = None
         if self._recording:
             if self._span is None:
                 # Django 5.2's asend() runs sync receivers in a thread while
                 # the async ones start: only one may make the send span.
                 with _send_span_lock:
-                    if self._span is None:
-                        self._start_send_span()
+                    self._span = self._span or self._start_send_span()
             tracing = self._tracing
             span = tracing.tracer.start_span(
                 name,
@@ -230,20 +233,23 @@ class _SendSpans(pipeline.SendObserver):
             )
             # Current while the receiver runs: its queries and sends nest
             # under it.
-            otel_context.attach(trace.set_span_in_context(span, self._context))
-        self._receivers[index] = (span, _perf_counter_ns(), name)
+            current = trace.set_span_in_context(span, self._context)
+            otel_context.attach(current)
+        self._receivers[index] = (span, current, _perf_counter_ns(), name)
 
     def receiver_finished(
         self, index: int, result: Any, error: BaseException | None
     ) -> None:
         finished = _perf_counter_ns()
-        span, started, name = self._receivers.pop(index)
+        span, current, started, name = self._receivers.pop(index)
         tracing = self._tracing
         if span is not None:
-            # Restore the sender's context, unless a receiver running beside
-            # this one (Django 6.1 shares one context between concurrent
-            # async receivers) has made its own span current since.
-            if trace.get_current_span() is span:
+            # Restore the sender's context, unless it changed since: a
+            # receiver running beside this one made its own span current
+            # (Django 6.1 shares one context between concurrent async
+            # receivers), or the receiver attached a context of its own,
+            # which the sender sees, as it would without signalkit.
+            if _get_current() is current:
                 otel_context.attach(self._parent)
             if error is not None:
                 _record_error(span, error)
