@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -165,3 +167,17 @@ def test_invalid_threshold_is_a_check_error_and_installs_nothing(value: Any) -> 
 def test_valid_thresholds_pass_the_check(value: Any) -> None:
     with override_settings(SIGNALKIT_SLOW_RECEIVER_MS=value):
         assert check_settings() == []
+
+
+@override_settings(SIGNALKIT_SLOW_RECEIVER_MS=1)
+def test_the_docs_show_a_message_in_the_logs_format(
+    connected: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="signalkit.slow"):
+        invoice_sent.send(sender=None, invoice=1)
+    record = slow_records(caplog)[0]
+    docs = (Path(__file__).parents[1] / "docs" / "observability.rst").read_text()
+
+    # The message's format, each %-placeholder standing for any value.
+    pattern = re.sub(r"%(\\\.1f|s)", ".+", re.escape(str(record.msg)))
+    assert re.search(rf"^    {pattern}$", docs, re.MULTILINE)
