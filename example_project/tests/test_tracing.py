@@ -2,7 +2,7 @@
 
 Publishing a post under a request span, with SignalkitInstrumentor and the
 real OpenTelemetry SDK exporting to memory, gives the span tree that
-``docs/observability.rst`` shows (``docs/_static/trace.txt``). The test fails
+``docs/observability.rst`` shows (``docs/_generated/trace.txt``). The test fails
 when the two differ; ``SIGNALKIT_UPDATE_DOCS=1`` rewrites the file.
 """
 
@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import django
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -27,9 +28,17 @@ from blog.models import Post
 from signalkit.contrib.opentelemetry import SignalkitInstrumentor
 
 EXAMPLE = Path(__file__).resolve().parent.parent
-DOCS_TRACE = EXAMPLE.parent / "docs" / "_static" / "trace.txt"
+DOCS_TRACE = EXAMPLE.parent / "docs" / "_generated" / "trace.txt"
 # What `make demo OTEL=1` leaves out too: every request sends these.
 EXCLUDE = ["django.core.signals.request_*"]
+# The Tasks framework's own signals differ between Django versions (the
+# django-tasks backport on 5.2): the sample is made with the version `make
+# test` installs, and other versions compare the rest.
+DOCS_DJANGO = (5, 2)
+
+
+def without_tasks(tree: str) -> list[str]:
+    return [line for line in tree.splitlines() if "task" not in line.lower()]
 
 
 @pytest.fixture
@@ -70,8 +79,9 @@ def describe(span: ReadableSpan) -> str:
     if span.name.startswith("send "):
         path = Path(str(attributes["code.file.path"]))
         if path.is_relative_to(EXAMPLE):
-            path = path.relative_to(EXAMPLE)
-        site = f"{path}:{attributes['code.line.number']}"
+            site = f"{path.relative_to(EXAMPLE)}:{attributes['code.line.number']}"
+        else:  # an installed package: its own path and lines vary
+            site = "/".join(path.parts[-2:])
         return (
             f"{span.name}  [{attributes['signalkit.method']}, sender "
             f"{attributes['signalkit.sender']}, at {site}]"
@@ -98,6 +108,9 @@ def test_publishing_a_post_gives_the_trace_shown_in_the_docs(
 
     assert response.status_code == 302
     tree = render(memory.get_finished_spans())
+    if django.VERSION[:2] != DOCS_DJANGO:
+        assert without_tasks(tree) == without_tasks(DOCS_TRACE.read_text())
+        return
     if os.environ.get("SIGNALKIT_UPDATE_DOCS") == "1":
         DOCS_TRACE.write_text(tree)
     assert tree == DOCS_TRACE.read_text()
