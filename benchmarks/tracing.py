@@ -13,7 +13,10 @@ best times are printed:
   around each receiver (goal <= 1.25x);
 - instrumented and sampled, against sentry-sdk's ``signals_spans`` on the
   same sends, one transaction per request (goal < 1x);
-- the slow-receiver log alone, nothing slow (goal <= 1.5x).
+- the slow-receiver log alone, nothing slow (goal <= 1.5x);
+- for reference, what signalkit's send-event pipeline costs by itself with
+  an observer that declines every send (as the tracer does outside a
+  sampled request) and with one that takes every send and does nothing.
 
 Spans go to a ``BatchSpanProcessor`` whose exporter drops them, as in
 production where the export runs in a background thread; sentry-sdk's
@@ -140,6 +143,29 @@ def instrumented() -> Iterator[None]:
         SignalkitInstrumentor().uninstrument()
 
 
+class _Declines(pipeline.Observer):
+    """Declines every send: what the pipeline costs a tracer outside a trace."""
+
+
+class _Accepts(pipeline.Observer):
+    """Takes every send and does nothing: the pipeline's cost per receiver."""
+
+    def send_started(self, send: pipeline.Send) -> pipeline.SendObserver:
+        return pipeline.SendObserver()
+
+
+def observed_by(observer: pipeline.Observer) -> Callable[[], Iterator[None]]:
+    @contextmanager
+    def observing() -> Iterator[None]:
+        pipeline.add_observer(observer)
+        try:
+            yield
+        finally:
+            pipeline.remove_observer(observer)
+
+    return observing
+
+
 @contextmanager
 def slow_log() -> Iterator[None]:
     log = SlowReceiverLog(threshold_ms=10_000)
@@ -221,6 +247,8 @@ def main() -> None:
         "sampled": (instrumented, request(sampled_provider, sends)),
         "floor": (nullcontext, request(sampled_provider, floor)),
         "slow": (slow_log, request(sampled_provider, sends)),
+        "declines": (observed_by(_Declines()), request(sampled_provider, sends)),
+        "accepts": (observed_by(_Accepts()), request(sampled_provider, sends)),
     }
     times = best_times(cases, number=20, repeat=15)
     plain = times["plain"]
@@ -238,12 +266,12 @@ def main() -> None:
         "<= 1.25x",
     )
     line("slow-receiver log alone / not instrumented", times["slow"], plain, "<= 1.5x")
-    line(
-        "SDK floor (spans by hand) / not instrumented",
-        times["floor"],
-        plain,
-        "(informative)",
-    )
+    for title, name in [
+        ("SDK floor (spans by hand) / not instrumented", "floor"),
+        ("pipeline, observer declining every send / not instr.", "declines"),
+        ("pipeline, observer taking every send, idle / not instr.", "accepts"),
+    ]:
+        line(title, times[name], plain, "(informative)")
     # Last: sentry-sdk patches Signal for good once initialised.
     sentry = sentry_times(number=20, repeat=15)
     line(
