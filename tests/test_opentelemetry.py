@@ -33,6 +33,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 import signalkit
 import tasks_receivers
 from signalkit import Signal
+from signalkit.contrib import opentelemetry as otel_module
 from signalkit.contrib.opentelemetry import EXCLUDED_SIGNALS_ENV, SignalkitInstrumentor
 from testapp.models import Post
 from testapp.signals import post_published as testapp_post_published
@@ -798,3 +799,21 @@ def test_a_receiver_that_changes_the_current_context_keeps_its_change(
         ).end_time
         is not None
     )
+
+
+def test_exclusion_answers_stay_right_when_the_remembered_ones_are_forgotten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(otel_module, "_MAX_REMEMBERED", 2)
+    SignalkitInstrumentor().instrument(exclude=["tests.otel.*"])
+    try:
+        observer = SignalkitInstrumentor()._observer
+        assert observer is not None
+        answers = [
+            observer.excludes(name)
+            for name in ("tests.otel.a", "other.b", "tests.otel.c", "other.b")
+        ]
+    finally:
+        SignalkitInstrumentor().uninstrument()
+
+    assert answers == [True, False, True, False]

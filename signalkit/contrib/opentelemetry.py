@@ -45,6 +45,7 @@ EXCLUDED_SIGNALS_ENV = "OTEL_PYTHON_SIGNALKIT_EXCLUDED_SIGNALS"
 comma-separated dotted signal names or glob patterns."""
 
 _INTERNAL = SpanKind.INTERNAL
+_MAX_REMEMBERED = 10_000
 _send_span_lock = threading.Lock()
 _get_current = otel_context.get_current
 _perf_counter_ns = time.perf_counter_ns
@@ -138,6 +139,9 @@ class _Tracing(pipeline.Observer):
         """Whether *signal_name* matches one of the ``exclude`` patterns."""
         excluded = self._excluded.get(signal_name)
         if excluded is None:
+            if len(self._excluded) >= _MAX_REMEMBERED:
+                # Unregistered signals made on the fly are named by id.
+                self._excluded.clear()
             excluded = self._excluded[signal_name] = any(
                 fnmatchcase(signal_name, pattern) for pattern in self.exclude
             )
