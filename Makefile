@@ -8,12 +8,21 @@ PORT ?= 8000
 # Command run in the background by `make demo` beside the web server: the
 # worker of background receivers. DEMO_WORKER= (empty) means no worker.
 DEMO_WORKER ?= python manage.py db_worker
+# OTEL=1: run the site under opentelemetry-instrument, printing every trace
+# (requests, signal sends, receivers) on the console.
+OTEL ?=
+OTEL_SERVER = DJANGO_SETTINGS_MODULE=example.settings \
+	OTEL_SERVICE_NAME=signalkit-example \
+	OTEL_PYTHON_SIGNALKIT_EXCLUDED_SIGNALS='django.core.signals.request_*,django.test.signals.*' \
+	opentelemetry-instrument --traces_exporter console --metrics_exporter none \
+	--logs_exporter none python manage.py runserver --noreload $(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
 .PHONY: help install test lint typecheck pytest test-example demo demo-setup docs clean
 
 help:
 	@echo "make demo   install, migrate, load sample data, run http://$(HOST):$(PORT)/"
+	@echo "            (OTEL=1: print OpenTelemetry spans of signals on the console)"
 	@echo "make test   lint, type-check, run the tests (coverage gate) and the example's"
 	@echo "make docs   build the HTML docs into docs/_build/html (warnings are errors)"
 	@echo "make clean  remove build artefacts and caches (keeps $(VENV))"
@@ -48,7 +57,8 @@ test-example: | $(VENV)
 	cd example_project && ../$(BIN)/python -m pytest
 
 demo-setup: | $(VENV)
-	$(PIP) install --quiet -e ".[toolbar,tasks]" -r example_project/requirements.txt
+	$(PIP) install --quiet -e ".[toolbar,tasks,otel]" -r example_project/requirements.txt
+	$(if $(OTEL),$(PIP) install --quiet -r example_project/requirements-otel.txt)
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
 	cd example_project && ../$(BIN)/python manage.py load_sample_data
 
@@ -56,7 +66,7 @@ demo: demo-setup
 	cd example_project && \
 	PATH="$(CURDIR)/$(BIN):$$PATH" && export PATH && \
 	$(if $(strip $(DEMO_WORKER)),{ $(DEMO_WORKER) & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; } &&) \
-	python manage.py runserver $(HOST):$(PORT)
+	$(if $(OTEL),$(OTEL_SERVER),python manage.py runserver $(HOST):$(PORT))
 
 docs: | $(VENV)
 	$(PIP) install --quiet -e . -r requirements/docs.txt

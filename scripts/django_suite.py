@@ -21,6 +21,9 @@ installed Django version:
      every transaction sampled, envelopes dropped in memory), no recording;
    * ``record+sentry``: sentry-sdk set up inside the recording, so that its
      patch of ``Signal._live_receivers`` goes on top of signalkit's;
+   * ``record+trace``: the recording plus signalkit's OpenTelemetry tracer,
+     with a sampled span around the whole run (so every send makes spans),
+     and the slow-receiver log;
 
 3. it fails unless every mode runs the same tests with the same outcomes as
    its baseline (``plain``, or ``sentry`` for the sentry modes), every mode
@@ -61,9 +64,10 @@ LABELS = (
     "requests_tests",
     "test_client_regress",
 )
-MODES = ("plain", "record", "record+mute", "sentry", "record+sentry")
+MODES = ("plain", "record", "record+mute", "sentry", "record+sentry", "record+trace")
 SENTRY_MODES = ("sentry", "record+sentry")
-RECORDING_MODES = ("record", "record+mute", "record+sentry")
+RECORDING_MODES = ("record", "record+mute", "record+sentry", "record+trace")
+TRACE_MODES = ("record+trace",)
 REPORT_PREFIX = "signalkit-suite-report: "  # as in django_suite_runner
 
 _RAN = re.compile(r"^Ran (\d+) tests? in ", re.MULTILINE)
@@ -142,6 +146,8 @@ class Result:
                 f"; recorded {self.report['sends']} sends,"
                 f" {self.report['sends_from_suites']} from the suites' files"
             )
+            if "spans" in self.report:
+                text += f"; {self.report['spans']} spans"
         return text
 
 
@@ -245,6 +251,10 @@ def problems_of(results: list[Result]) -> list[str]:
             and report["dropped"] == 0
         ):
             problems.append(f"{result.mode}: the recorder was not active: {report}")
+        elif result.mode in TRACE_MODES and not (
+            isinstance(report.get("spans"), int) and report["spans"] > 0
+        ):
+            problems.append(f"{result.mode}: the tracer made no span: {report}")
         if (result.ran, result.details) != (baseline.ran, baseline.details):
             problems.append(
                 f"{result.mode}: counts differ from plain:"
@@ -270,7 +280,13 @@ def main() -> int:
             print("PROBLEM: sentry-sdk is not installed")
             return 1
         print("sentry-sdk is not installed: the sentry modes are skipped")
-        modes = tuple(mode for mode in MODES if mode not in SENTRY_MODES)
+        modes = tuple(mode for mode in modes if mode not in SENTRY_MODES)
+    if importlib.util.find_spec("opentelemetry.sdk") is None:
+        if os.environ.get("SIGNALKIT_REQUIRE_OTEL") == "1":
+            print("PROBLEM: opentelemetry-sdk is not installed")
+            return 1
+        print("opentelemetry-sdk is not installed: the trace modes are skipped")
+        modes = tuple(mode for mode in modes if mode not in TRACE_MODES)
     results = [run_mode(mode, tests_dir) for mode in modes]
     print(f"\n===== Django {version}, Python {sys.version.split()[0]}")
     for result in results:

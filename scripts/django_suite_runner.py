@@ -6,7 +6,10 @@ Used by ``scripts/django_suite.py`` through ``django_suite_settings`` (Django's
 recorder only), ``record+mute`` (the recorder plus a mute of a fresh,
 unrelated signal), ``sentry`` (sentry-sdk's Django integration with
 ``signals_spans=True``, no recorder) or ``record+sentry`` (sentry-sdk set up
-inside the recording, so its patch goes on top of signalkit's). At the end it prints one line, starting with
+inside the recording, so its patch goes on top of signalkit's) or
+``record+trace`` (the recorder, signalkit's OpenTelemetry tracer under a
+sampled span that covers the whole run, and the slow-receiver log). At the
+end it prints one line, starting with
 :data:`REPORT_PREFIX`, that the script parses to check the recorder really
 recorded the suite's sends.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
@@ -34,7 +38,7 @@ SUITE_DIRS = (
     "requests_tests",
     "test_client_regress",
 )
-MODES = {"record", "record+mute", "sentry", "record+sentry"}
+MODES = {"record", "record+mute", "sentry", "record+sentry", "record+trace"}
 
 
 def init_sentry() -> None:
@@ -57,6 +61,35 @@ def init_sentry() -> None:
     )
 
 
+def start_tracing(stack: ExitStack) -> Callable[[], int]:
+    """signalkit's tracer, every send under a sampled span, and the slow log.
+
+    Returns a function that says how many spans have ended so far.
+    """
+    from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+
+    from signalkit import pipeline
+    from signalkit.contrib.opentelemetry import SignalkitInstrumentor
+    from signalkit.slow import SlowReceiverLog
+
+    ended: list[int] = [0]
+
+    class Count(SpanProcessor):
+        def on_end(self, span: ReadableSpan) -> None:
+            ended[0] += 1
+
+    provider = TracerProvider()
+    provider.add_span_processor(Count())
+    SignalkitInstrumentor().instrument(tracer_provider=provider)
+    stack.callback(SignalkitInstrumentor().uninstrument)
+    slow_log = SlowReceiverLog(threshold_ms=60_000)
+    pipeline.add_observer(slow_log)
+    stack.callback(pipeline.remove_observer, slow_log)
+    tracer = provider.get_tracer("django-suite")
+    stack.enter_context(tracer.start_as_current_span("Django's test suites"))
+    return lambda: ended[0]
+
+
 class RecordingRunner(DiscoverRunner):
     """``DiscoverRunner`` whose whole ``run_tests()`` runs inside ``record()``."""
 
@@ -76,6 +109,9 @@ class RecordingRunner(DiscoverRunner):
                 stack.enter_context(muting(frozenset({Signal()})))
             if mode.endswith("sentry"):
                 init_sentry()
+            spans: Callable[[], int] | None = None
+            if mode.endswith("trace"):
+                spans = start_tracing(stack)
             patched_before = is_patched()
             failures: int = super().run_tests(test_labels, **kwargs)
             patched_after = is_patched()
@@ -92,6 +128,8 @@ class RecordingRunner(DiscoverRunner):
             "unpatched_after": not is_patched(),
             "signalkit": signalkit.__file__,
         }
+        if spans is not None:
+            report["spans"] = spans()
         sys.stdout.flush()
         print(REPORT_PREFIX + json.dumps(report), file=sys.stderr, flush=True)
         return failures

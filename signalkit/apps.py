@@ -11,6 +11,8 @@ class SignalkitConfig(AppConfig):
         from signalkit import checks  # noqa: F401  (registers the checks)
         from signalkit.builtins import register_builtin_signals
         from signalkit.discovery import autodiscover
+        from signalkit.slow import sync_with_settings
 
         register_builtin_signals()
         autodiscover()
+        sync_with_settings()  # the slow-receiver log, when SIGNALKIT_SLOW_RECEIVER_MS is set

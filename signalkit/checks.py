@@ -28,6 +28,7 @@ SETTING_CHECKS = {
     "SENSITIVE_ARGS": "signalkit.E005",
     "TASKS_BACKEND": "signalkit.E010",
     "TASKS_QUEUE_NAME": "signalkit.E011",
+    "SLOW_RECEIVER_MS": "signalkit.E020",
 }
 
 

@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     ),
     "TASKS_BACKEND": "default",
     "TASKS_QUEUE_NAME": "default",
+    "SLOW_RECEIVER_MS": None,
 }
 
 
@@ -96,6 +97,11 @@ class Settings:
     def TASKS_QUEUE_NAME(self) -> str:
         """Queue that background receivers' tasks go to."""
         return cast(str, self._value("TASKS_QUEUE_NAME"))
+
+    @property
+    def SLOW_RECEIVER_MS(self) -> float | None:
+        """Milliseconds above which a receiver is logged as slow; ``None``: off."""
+        return cast("float | None", self._value("SLOW_RECEIVER_MS"))
 
     def clear_cache(self) -> None:
         """Forget the values read so far (done when a setting changes)."""
@@ -160,6 +166,17 @@ def _names(value: Any) -> str | None:
     return None
 
 
+def _milliseconds_or_none(value: Any) -> str | None:
+    if value is None or (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    ):
+        return None
+    return (
+        f"must be None (off) or a positive number of milliseconds, not "
+        f"{value!r} ({type(value).__name__})."
+    )
+
+
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "VALIDATE_ARGS": _bool,
     "AUTODISCOVER_MODULES": _module_names,
@@ -168,6 +185,7 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "SENSITIVE_ARGS": _names,
     "TASKS_BACKEND": _text,
     "TASKS_QUEUE_NAME": _text,
+    "SLOW_RECEIVER_MS": _milliseconds_or_none,
 }
 
 
