@@ -12,6 +12,7 @@ Needs the ``otel`` extra: ``pip install "django-signalkit[otel]"``.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import threading
 import time
@@ -52,9 +53,8 @@ _perf_counter_ns = time.perf_counter_ns
 
 
 def _version() -> str:
-    from signalkit import __version__
-
-    return __version__
+    # From the installed distribution: the package root sits above this layer.
+    return importlib.metadata.version("django-signalkit")
 
 
 def _exclude_patterns(exclude: Iterable[str] | str | None) -> tuple[str, ...]:
