@@ -11,17 +11,27 @@ This module imports ``debug_toolbar``: install signalkit's ``toolbar`` extra.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from inspect import iscoroutine
-from typing import Any, TypedDict
+from time import perf_counter
+from typing import Any
 
 from debug_toolbar.panels import Panel
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from signalkit.catalog import build_catalog
+from signalkit.conf import conf
+from signalkit.panels.stored import stored_stats
+from signalkit.panels.view import (
+    milliseconds,
+    panel_context,
+    receiver_count,
+    send_count,
+)
 from signalkit.recording import Recorder, record
 
 __all__ = ["SignalkitPanel"]
@@ -39,18 +49,7 @@ UNSEEN_SIGNALS = (
     ),
 )
 
-# Deeper sends are indented no further, so that rows stay readable.
-MAX_INDENT = 8
-
-
-class _Row(TypedDict):
-    send: dict[str, Any]
-    receivers: list[dict[str, Any]]
-    number: int
-    indent: int
-    parent_number: int | None
-    parent_receiver: str | None
-    errors: int
+STYLESHEET = "signalkit/css/panel.css"
 
 
 def _unseen(catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -63,40 +62,6 @@ def _unseen(catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for name, reason in UNSEEN_SIGNALS
     ]
-
-
-def _receiver_time_us(sends: list[dict[str, Any]]) -> int:
-    # A receiver's duration includes the receivers of the sends it makes, so
-    # only top-level sends count towards the total.
-    return sum(
-        call["duration_us"] or 0
-        for send in sends
-        if send["parent"] is None
-        for call in send["receivers"]
-    )
-
-
-def _rows(sends: list[dict[str, Any]]) -> Iterator[_Row]:
-    for number, send in enumerate(sends, start=1):
-        parent = send["parent"]
-        parent_receiver = None
-        if parent is not None and send["parent_receiver"] is not None:
-            parent_receiver = sends[parent]["receivers"][send["parent_receiver"]][
-                "name"
-            ]
-        yield {
-            "send": send,
-            "receivers": [
-                {**call, "milliseconds": (call["duration_us"] or 0) / 1000}
-                for call in send["receivers"]
-            ],
-            "number": number,
-            "indent": min(send["depth"], MAX_INDENT) * 2,
-            "parent_number": None if parent is None else parent + 1,
-            "parent_receiver": parent_receiver,
-            "errors": sum(call["status"] == "error" for call in send["receivers"])
-            + (send["exception_type"] is not None),
-        }
 
 
 class SignalkitPanel(Panel):
@@ -113,51 +78,52 @@ class SignalkitPanel(Panel):
     template = "signalkit/panels/signalkit.html"
 
     _recorder: Recorder | None = None
+    _span = 0.0
 
     @property
     def nav_subtitle(self) -> str:
         stats: dict[str, Any] = self.get_stats()
-        sends = stats.get("sends", [])
-        calls = sum(len(send["receivers"]) for send in sends)
-        milliseconds = stats.get("receiver_time_us", 0) / 1000
+        if not stats:
+            return ""
+        sends = send_count(stats)
         return ngettext(
-            "%(sends)d send, %(calls)d receivers run in %(time).1f ms",
-            "%(sends)d sends, %(calls)d receivers run in %(time).1f ms",
-            len(sends) + stats.get("dropped", 0),
+            "%(sends)d send, %(calls)d receivers run in %(time)s ms",
+            "%(sends)d sends, %(calls)d receivers run in %(time)s ms",
+            sends,
         ) % {
-            "sends": len(sends) + stats.get("dropped", 0),
-            "calls": calls,
-            "time": milliseconds,
+            "sends": sends,
+            "calls": receiver_count(stats),
+            "time": milliseconds(stats["receiver_us"]),
         }
 
     def process_request(self, request: HttpRequest) -> Any:
-        with record() as recorder:
+        with _record() as recorder:
             response = super().process_request(request)
         if iscoroutine(response):
             # ASGI: the rest of the middleware chain runs when the toolbar
             # awaits it, so record around the await instead.
             return self._aprocess_request(response)
-        self._recorder = recorder
+        self._keep(recorder)
         return response
 
     async def _aprocess_request(
         self, response: Awaitable[HttpResponse]
     ) -> HttpResponse:
-        with record() as recorder:
+        with _record() as recorder:
             result = await response
-        self._recorder = recorder
+        self._keep(recorder)
         return result
+
+    def _keep(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+        self._span = perf_counter() - recorder.started
 
     def generate_stats(self, request: HttpRequest, response: HttpResponse) -> None:
         recorder, self._recorder = self._recorder, None  # its data is stored now
-        sends = [] if recorder is None else recorder.to_dicts()
+        if recorder is None:
+            recorder = Recorder()  # the request never reached this panel
         self.record_stats(
-            {
-                "sends": sends,
-                "dropped": 0 if recorder is None else recorder.dropped,
-                "max_sends": None if recorder is None else recorder.max_sends,
-                "receiver_time_us": _receiver_time_us(sends),
-            }
+            stored_stats(recorder, span=self._span, nonce=self.toolbar.csp_nonce)
         )
 
     @property
@@ -167,20 +133,23 @@ class SignalkitPanel(Panel):
         # signals describe the project, not the request, so they are read now
         # rather than stored with every request.
         stats: dict[str, Any] = self.get_stats()
-        sends = stats.get("sends", [])
-        rows = list(_rows(sends))
-        signals = build_catalog()
-        return render_to_string(
-            self.template,
-            {
-                "rows": rows,
-                "send_count": len(sends),
-                "receiver_count": sum(len(send["receivers"]) for send in sends),
-                "error_count": sum(row["errors"] for row in rows),
-                "receiver_time": stats.get("receiver_time_us", 0) / 1000,
-                "dropped": stats.get("dropped", 0),
-                "max_sends": stats.get("max_sends"),
-                "catalog": signals,
-                "unseen": _unseen(signals),
-            },
+        catalog = build_catalog()
+        context = panel_context(stats, catalog)
+        # Rendered within the page, the page's nonce is at hand; fetched later
+        # by the toolbar's JavaScript, the nonce of the page it was recorded
+        # for is the one its stylesheet link needs.
+        request = self.toolbar.request
+        context["nonce"] = (
+            stats["nonce"] if request is None else self.toolbar.csp_nonce
         )
+        context["stylesheet"] = static(STYLESHEET)
+        context["unseen"] = _unseen(catalog)
+        return render_to_string(self.template, context)
+
+
+def _record() -> Any:
+    # TEMPORARY until the recorder with fold_empty lands on main.
+    try:
+        return record(fold_empty=conf.PANEL_FOLD_EMPTY)  # type: ignore[call-arg]
+    except TypeError:
+        return record()
