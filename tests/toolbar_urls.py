@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from collections.abc import Callable
+
 from debug_toolbar.panels import Panel
 from django.http import HttpRequest, HttpResponse
+from django.template import engines
 from django.urls import URLPattern, URLResolver, include, path
+
+from signalkit.testing import mute
 
 from testapp.models import Post
 from testapp.signals import legacy_event, post_published
@@ -41,6 +46,20 @@ def legacy(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE.format("sent"))
 
 
+def muted(request: HttpRequest) -> HttpResponse:
+    """Send ``legacy_event`` with its receivers muted."""
+    with mute(legacy_event):
+        legacy_event.send(sender=None, mood="quiet")
+    return HttpResponse(PAGE.format("muted"))
+
+
+def rendered(request: HttpRequest) -> HttpResponse:
+    """Render a template, which the toolbar's Templates panel records through
+    ``template_rendered``."""
+    template = engines["django"].from_string("<p>{{ word }}</p>")
+    return HttpResponse(PAGE.format(template.render({"word": "rendered"})))
+
+
 def quiet(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE.format("nothing sent"))
 
@@ -56,10 +75,24 @@ class ShortCircuitPanel(Panel):
         return HttpResponse(PAGE.format("answered by a panel"))
 
 
+class CspNonceMiddleware:
+    """Gives each request a Content-Security-Policy nonce the way django-csp
+    does (``request.csp_nonce``), which the toolbar reads."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.csp_nonce = "n0nc3"  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("publish/", publish),
     path("apublish/", apublish),
     path("legacy/", legacy),
     path("quiet/", quiet),
+    path("muted/", muted),
+    path("rendered/", rendered),
     path("__debug__/", include("debug_toolbar.urls")),
 ]

@@ -139,9 +139,7 @@ class SignalkitPanel(Panel):
         # by the toolbar's JavaScript, the nonce of the page it was recorded
         # for is the one its stylesheet link needs.
         request = self.toolbar.request
-        context["nonce"] = (
-            stats["nonce"] if request is None else self.toolbar.csp_nonce
-        )
+        context["nonce"] = stats["nonce"] if request is None else self.toolbar.csp_nonce
         context["stylesheet"] = static(STYLESHEET)
         context["unseen"] = _unseen(catalog)
         return render_to_string(self.template, context)

@@ -202,7 +202,9 @@ def stored_stats(
         kept.append(_send(send, name, index))
     folded = [
         [name(signal), name(sender), count]
-        for (signal, sender), count in getattr(recorder, 'folded', {}).items()  # TEMPORARY
+        for (signal, sender), count in getattr(
+            recorder, "folded", {}
+        ).items()  # TEMPORARY
     ]
     return {
         "names": list(name.indexes),

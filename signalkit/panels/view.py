@@ -122,8 +122,7 @@ def _views(stats: dict[str, Any]) -> list[SendView]:
             muted=None if muted is None else [names[index] for index in muted],
             exception=_exception(send),
             calls=calls,
-            errors=sum(call.status == "error" for call in calls)
-            + ("x" in send),
+            errors=sum(call.status == "error" for call in calls) + ("x" in send),
             parent_number=None if parent is None else parent + 1,
         )
         views.append(view)
@@ -206,7 +205,10 @@ def panel_context(
     registered signals."""
     names: list[str] = stats["names"]
     views = _views(stats)
-    folded = [(names[signal], names[sender], count) for signal, sender, count in stats["folded"]]
+    folded = [
+        (names[signal], names[sender], count)
+        for signal, sender, count in stats["folded"]
+    ]
     slowest = sorted(
         ((call, view) for view in views for call in view.calls),
         key=lambda pair: -pair[0].duration_us,
