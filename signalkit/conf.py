@@ -193,6 +193,7 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "TASKS_BACKEND": _text,
     "TASKS_QUEUE_NAME": _text,
     "SLOW_RECEIVER_MS": _milliseconds_or_none,
+    "PANEL_FOLD_EMPTY": _bool,
 }
 
 
