@@ -11,6 +11,7 @@ from signalkit.panels.view import (
     panel_context,
     receiver_count,
     send_count,
+    timeline,
 )
 
 
@@ -53,7 +54,6 @@ def stats(**overrides: Any) -> dict[str, Any]:
         ],
         "folded": [[5, 1, 7]],
         "toolbar": [[0, 1, 2, 3, 80, 0]],
-        "span_us": 1000,
         "receiver_us": 440,
         "dropped": 4,
         "max_sends": 1000,
@@ -76,6 +76,16 @@ def test_a_bar_ends_at_the_end_of_the_timeline() -> None:
 
 def test_a_bar_of_an_empty_timeline_starts_at_zero() -> None:
     assert Bar.of(5, 5, 0) == Bar("0.00", "0.30")
+
+
+def test_the_timeline_runs_from_the_first_send_to_the_last_end() -> None:
+    sends = [{"t": 100, "d": 50}, {"t": 120, "d": 500}, {"t": 300, "d": 10}]
+
+    assert timeline(sends) == (100, 520)
+
+
+def test_an_empty_timeline_has_no_length() -> None:
+    assert timeline([]) == (0, 0)
 
 
 def test_milliseconds_have_two_decimals() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from inspect import iscoroutine
-from time import perf_counter
 from typing import Any
 
 from debug_toolbar.panels import Panel
@@ -78,7 +77,6 @@ class SignalkitPanel(Panel):
     template = "signalkit/panels/signalkit.html"
 
     _recorder: Recorder | None = None
-    _span = 0.0
 
     @property
     def nav_subtitle(self) -> str:
@@ -103,7 +101,7 @@ class SignalkitPanel(Panel):
             # ASGI: the rest of the middleware chain runs when the toolbar
             # awaits it, so record around the await instead.
             return self._aprocess_request(response)
-        self._keep(recorder)
+        self._recorder = recorder
         return response
 
     async def _aprocess_request(
@@ -111,20 +109,14 @@ class SignalkitPanel(Panel):
     ) -> HttpResponse:
         with _record() as recorder:
             result = await response
-        self._keep(recorder)
-        return result
-
-    def _keep(self, recorder: Recorder) -> None:
         self._recorder = recorder
-        self._span = perf_counter() - recorder.started
+        return result
 
     def generate_stats(self, request: HttpRequest, response: HttpResponse) -> None:
         recorder, self._recorder = self._recorder, None  # its data is stored now
         if recorder is None:
             recorder = Recorder()  # the request never reached this panel
-        self.record_stats(
-            stored_stats(recorder, span=self._span, nonce=self.toolbar.csp_nonce)
-        )
+        self.record_stats(stored_stats(recorder, nonce=self.toolbar.csp_nonce))
 
     @property
     def content(self) -> str:

@@ -20,8 +20,6 @@ by :func:`stored_stats`:
     errors]`` per signal and sender: the toolbar's own sends (sent from
     ``debug_toolbar`` code, or run by ``debug_toolbar`` receivers only, and
     the sends their receivers made), counted apart.
-``span_us``
-    How long the recording lasted, in microseconds: the timeline's scale.
 ``receiver_us``
     Microseconds spent in receivers, each counted once (a receiver's time
     includes the receivers of the sends it made).
@@ -165,12 +163,9 @@ def _receiver_us(send: SendRecord) -> int:
     return sum(_us(call.duration) for call in send.receivers)
 
 
-def stored_stats(
-    recorder: Recorder, *, span: float, nonce: str | None = None
-) -> dict[str, Any]:
+def stored_stats(recorder: Recorder, *, nonce: str | None = None) -> dict[str, Any]:
     """The panel's stats for the toolbar's store (see the module's docs).
 
-    :param span: seconds the recording lasted.
     :param nonce: the request's Content-Security-Policy nonce.
     """
     name = _Names()
@@ -211,7 +206,6 @@ def stored_stats(
         "sends": kept,
         "folded": folded,
         "toolbar": [[*key, *totals] for key, totals in toolbar.items()],
-        "span_us": _us(span),
         "receiver_us": receiver_us,
         "dropped": recorder.dropped,
         "max_sends": recorder.max_sends,

@@ -17,8 +17,8 @@ __all__ = [
     "SendView",
     "milliseconds",
     "panel_context",
-    "send_count",
     "receiver_count",
+    "send_count",
 ]
 
 # How many receivers the overview names as the slowest of the request.
@@ -89,9 +89,19 @@ def _exception(stored: dict[str, Any]) -> str:
     return "" if raised is None else f"{raised[0]}: {raised[1]}"
 
 
+def timeline(sends: list[dict[str, Any]]) -> tuple[int, int]:
+    """Start and length of the timeline, in microseconds: from the start of
+    the first kept send to the end of the last one to end, as the SQL panel
+    draws its queries."""
+    if not sends:
+        return 0, 0
+    start = sends[0]["t"]
+    return start, max(send["t"] + send["d"] for send in sends) - start
+
+
 def _views(stats: dict[str, Any]) -> list[SendView]:
     names: list[str] = stats["names"]
-    span = stats["span_us"]
+    origin, span = timeline(stats["sends"])
     views: list[SendView] = []
     for number, send in enumerate(stats["sends"], start=1):
         calls = [
@@ -103,7 +113,7 @@ def _views(stats: dict[str, Any]) -> list[SendView]:
                 exception=_exception(call),
                 duration_us=call["d"],
                 ms=milliseconds(call["d"]),
-                bar=Bar.of(call["t"], call["d"], span),
+                bar=Bar.of(call["t"] - origin, call["d"], span),
             )
             for call in send["r"]
         ]
@@ -118,7 +128,7 @@ def _views(stats: dict[str, Any]) -> list[SendView]:
             arguments=send.get("a", {}),
             depth=0 if parent is None else views[parent].depth + 1,
             ms=milliseconds(send["d"]),
-            bar=Bar.of(send["t"], send["d"], span),
+            bar=Bar.of(send["t"] - origin, send["d"], span),
             muted=None if muted is None else [names[index] for index in muted],
             exception=_exception(send),
             calls=calls,
@@ -220,7 +230,7 @@ def panel_context(
         "receiver_count": receiver_count(stats),
         "error_count": sum(view.errors for view in views),
         "receiver_ms": milliseconds(stats["receiver_us"]),
-        "span_ms": milliseconds(stats["span_us"]),
+        "span_ms": milliseconds(timeline(stats["sends"])[1]),
         "overview": _overview(views, folded),
         "slowest": slowest,
         "folded": folded,
