@@ -334,9 +334,11 @@ def _assert_fits_and_reads(page: Any) -> None:
         assert text.first.evaluate(CONTRAST) >= 4.5
 
 
-def _bars(page: Any) -> list[dict[str, float]]:
+def _bars(page: Any) -> list[dict[str, Any]]:
     """Each timeline bar's box, and the box of the chart it is drawn in."""
-    return page.locator("#signalkit-panel .sk-timeline rect").evaluate_all(
+    bars: list[dict[str, Any]] = page.locator(
+        "#signalkit-panel .sk-timeline rect"
+    ).evaluate_all(
         """rects => rects.map((rect) => {
             const box = rect.getBoundingClientRect();
             const chart = rect.ownerSVGElement.getBoundingClientRect();
@@ -345,6 +347,7 @@ def _bars(page: Any) -> list[dict[str, float]]:
                     fill: getComputedStyle(rect).fill};
         })"""
     )
+    return bars
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

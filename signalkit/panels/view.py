@@ -165,19 +165,16 @@ def _tree(sends: list[SendView]) -> Iterator[tuple[str, Any]]:
 
 def send_count(stats: dict[str, Any]) -> int:
     """Every send the request made, kept, folded, the toolbar's or dropped."""
-    return (
-        len(stats["sends"])
-        + sum(count for _, _, count in stats["folded"])
-        + sum(entry[2] for entry in stats["toolbar"])
-        + stats["dropped"]
-    )
+    folded: int = sum(count for _, _, count in stats["folded"])
+    toolbar: int = sum(entry[2] for entry in stats["toolbar"])
+    dropped: int = stats["dropped"]
+    return len(stats["sends"]) + folded + toolbar + dropped
 
 
 def receiver_count(stats: dict[str, Any]) -> int:
     """Every receiver that ran in a recorded send."""
-    return sum(len(send["r"]) for send in stats["sends"]) + sum(
-        entry[3] for entry in stats["toolbar"]
-    )
+    toolbar: int = sum(entry[3] for entry in stats["toolbar"])
+    return sum(len(send["r"]) for send in stats["sends"]) + toolbar
 
 
 @dataclass
