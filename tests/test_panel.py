@@ -320,6 +320,19 @@ def test_nav_subtitle_is_shown_in_the_toolbar(
     assert re.search(r"3 sends, 0 receivers run in \d+\.\d\d ms", response.text)
 
 
+def test_a_panel_switched_off_in_the_toolbar_has_no_subtitle(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    client.cookies["djdt" + PANEL_ID] = "off"
+
+    response = client.get("/publish/")
+
+    assert response.status_code == 200
+    panel = toolbars[0].get_panel_by_id(PANEL_ID)
+    assert not panel.enabled
+    assert panel.nav_subtitle == ""
+
+
 def test_side_bar_and_body_give_the_time_in_receivers_with_one_precision(
     client: Client, toolbars: list[DebugToolbar], connect: Any
 ) -> None:
