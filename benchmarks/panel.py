@@ -11,6 +11,8 @@ panel in place of the toolbar's own signals panel):
   store (budget 40 kB), and the request with the panel against the same
   toolbar without it, with ``RENDER_PANELS`` off (budget 1.15x) and on
   (budget 1.25x), as ratios of best times, runs interleaved;
+- of that, the cost of recording alone: the list view recorded as the panel
+  records it (``record(fold_empty=True)``) against the view not recorded;
 - a request with 5,000 sends that run receivers: HTML per kept send (budget
   1 kB, so at most 1 MB at the default cap of 1,000 kept sends).
 """
@@ -78,10 +80,10 @@ from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
 from django.template import engines  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
+from django.test import Client, RequestFactory, override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
-from signalkit import Signal  # noqa: E402
+from signalkit import Signal, record  # noqa: E402
 
 item_listed = Signal(
     name="benchmarks.item_listed",
@@ -174,6 +176,23 @@ def request_ratio(client: Client, render_panels: bool) -> tuple[float, float]:
     return times["without"], times["with"]
 
 
+def recording_ratio() -> tuple[float, float]:
+    """The list view alone, recorded as the panel records it, and not."""
+    request = RequestFactory().get("/list/")
+
+    def recorded() -> None:
+        with record(fold_empty=True):
+            list_view(request)
+
+    times = best_of(
+        {"plain": lambda: list_view(request), "recorded": recorded},
+        number=5,
+        repeat=9,
+        garbage_collection=True,
+    )
+    return times["plain"], times["recorded"]
+
+
 def main() -> None:
     print(f"Python {sys.version.split()[0]}, Django {django.get_version()}")
     call_command("migrate", verbosity=0)
@@ -191,6 +210,12 @@ def main() -> None:
             f"{title:<52} {with_ / without:8.2f}x  "
             f"({with_ * 1e3:.2f} ms vs {without * 1e3:.2f} ms)  budget <= {budget}"
         )
+
+    plain, recorded = recording_ratio()
+    print(
+        f"{'  of which: the view recorded / not recorded':<52} "
+        f"{recorded / plain:8.2f}x  ({recorded * 1e3:.2f} ms vs {plain * 1e3:.2f} ms)"
+    )
 
     html, stored, kept = panel_sizes(client, toolbars, "/busy/")
     print(

@@ -93,7 +93,14 @@ def _serve(
     tmp_path: Path, cwd: Path, env: dict[str, str], setup: list[list[str]]
 ) -> Iterator[str]:
     """Run *setup* commands, then ``runserver`` on a free port until done."""
-    env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    # Keep the caller's PYTHONPATH after the site's own directories.
+    inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
+    env = {
+        **os.environ,
+        **env,
+        "PYTHONPATH": os.pathsep.join([env["PYTHONPATH"], *inherited]),
+        "PYTHONUNBUFFERED": "1",
+    }
     env.pop("PYTEST_VERSION", None)
     manage = (
         [sys.executable, "manage.py"]

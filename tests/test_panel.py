@@ -139,8 +139,9 @@ def send_block(html: str, signal: str) -> str:
 
 
 def call_block(html: str, receiver: str) -> str:
-    """The ``<li>`` of the first receiver call named *receiver*."""
-    start = html.rindex("<li", 0, html.index(f"<code>{receiver}</code>"))
+    """The ``<li>`` of the first receiver call named *receiver* in the timeline."""
+    timeline = html.index('<div class="sk-timeline">')
+    start = html.rindex("<li", 0, html.index(f"<code>{receiver}</code>", timeline))
     depth, position = 0, start
     for tag in re.finditer(r"<li|</li>", html[start:]):
         depth += 1 if tag.group() == "<li" else -1

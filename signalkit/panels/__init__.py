@@ -24,7 +24,9 @@ from django.utils.translation import ngettext
 
 from signalkit.catalog import build_catalog
 from signalkit.conf import conf
+from signalkit.panels.registered import registered_html
 from signalkit.panels.stored import stored_stats
+from signalkit.panels.timeline import timeline_html
 from signalkit.panels.view import (
     milliseconds,
     panel_context,
@@ -134,6 +136,8 @@ class SignalkitPanel(Panel):
         context["nonce"] = stats["nonce"] if request is None else self.toolbar.csp_nonce
         context["stylesheet"] = static(STYLESHEET)
         context["unseen"] = _unseen(catalog)
+        context["timeline"] = timeline_html(context.pop("tree"))
+        context["registered"] = registered_html(catalog)
         return render_to_string(self.template, context)
 
 
