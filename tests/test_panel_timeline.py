@@ -97,3 +97,10 @@ def test_a_nested_send_is_open() -> None:
 
     assert html.startswith('<details data-send="shop.signals.order_paid" open>')
     assert "no receivers" not in html
+
+
+def test_a_receiver_with_no_result_summary_shows_no_arrow() -> None:
+    html = timeline_html([("call", call(status="enqueued"))])
+
+    assert "<mark>enqueued</mark></span>" in html
+    assert "→" not in html
