@@ -38,7 +38,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
 SCREENSHOT = ARTIFACTS / "panel.png"
 DOCS_STATIC = ROOT / "docs" / "_static"
-DOCS_SCREENSHOT = DOCS_STATIC / "panel.png"
+# The screenshots docs/panel.rst shows.
+DOCS_SCREENSHOTS = {"panel.png", "panel-list-light.png", "panel-nested-dark.png"}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -180,7 +181,8 @@ def _screenshot(page: Any, path: Path, capsys: pytest.CaptureFixture[str]) -> No
     page.screenshot(path=str(path))
     with capsys.disabled():  # CI keeps the file: show where it is
         print(f"\nscreenshot of the signalkit panel: {path}")
-    if os.environ.get("SIGNALKIT_UPDATE_SCREENSHOT") == "1":
+    update = os.environ.get("SIGNALKIT_UPDATE_SCREENSHOT") == "1"
+    if update and path.name in DOCS_SCREENSHOTS:
         shutil.copyfile(path, DOCS_STATIC / path.name)
 
 
