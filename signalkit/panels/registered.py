@@ -13,16 +13,30 @@ from html import escape
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy
 
 __all__ = ["registered_html"]
 
 
-def _arguments(signal: dict[str, Any]) -> str:
+_WORDS = {
+    "Django": gettext_lazy("Django"),
+    "none": gettext_lazy("none"),
+    "not declared": gettext_lazy("not declared"),
+    "optional": gettext_lazy("optional"),
+    "sender": gettext_lazy("sender"),
+}
+
+
+def _words() -> dict[str, str]:
+    # Translated once per table rather than once per row.
+    return {key: escape(str(word)) for key, word in _WORDS.items()}
+
+
+def _arguments(signal: dict[str, Any], words: dict[str, str]) -> str:
     parts = []
     if not signal["declared"]:
-        parts.append(f'<span class="sk-dim">{escape(gettext("not declared"))}</span>')
-    optional = escape(gettext("optional"))
+        parts.append(f'<span class="sk-dim">{words["not declared"]}</span>')
+    optional = words["optional"]
     for argument in signal["arguments"] or ():
         note = (
             "" if argument["required"] else f' <span class="sk-dim">({optional})</span>'
@@ -34,11 +48,11 @@ def _arguments(signal: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _receivers(signal: dict[str, Any]) -> str:
+def _receivers(signal: dict[str, Any], words: dict[str, str]) -> str:
     if not signal["receivers"]:
-        return f'<span class="sk-dim">{escape(gettext("none"))}</span>'
+        return f'<span class="sk-dim">{words["none"]}</span>'
     parts = []
-    sender_word = escape(gettext("sender"))
+    sender_word = words["sender"]
     for receiver in signal["receivers"]:
         notes = []
         if receiver["is_async"]:
@@ -58,13 +72,14 @@ def _receivers(signal: dict[str, Any]) -> str:
 def registered_html(catalog: list[dict[str, Any]]) -> SafeString:
     """The rows of the registered signals table, from
     :func:`signalkit.catalog.build_catalog`."""
-    builtin = f' <span class="sk-dim">{escape(gettext("Django"))}</span>'
+    words = _words()
+    builtin = f' <span class="sk-dim">{words["Django"]}</span>'
     rows = [
         f'<tr class="sk-signal-row" data-signal="{escape(signal["name"])}">'
         f"<td><code>{escape(signal['name'])}</code>"
         f"{builtin if signal['builtin'] else ''}</td>"
-        f"<td>{_arguments(signal)}</td><td>{escape(signal['doc'] or '')}</td>"
-        f"<td>{_receivers(signal)}</td></tr>\n"
+        f"<td>{_arguments(signal, words)}</td><td>{escape(signal['doc'] or '')}</td>"
+        f"<td>{_receivers(signal, words)}</td></tr>\n"
         for signal in catalog
     ]
     # Every value in the rows was escaped above.

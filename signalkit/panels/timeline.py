@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy
 
 from signalkit.panels.view import Bar, CallView, SendView
 
@@ -25,7 +25,19 @@ def _bar(bar: Bar) -> str:
     return f'<svg><rect x="{bar.x}%" width="{bar.width}%"/></svg>'
 
 
-def _send(send: SendView) -> str:
+_WORDS = {
+    "muted": gettext_lazy("muted"),
+    "no receivers": gettext_lazy("no receivers"),
+    "raised": gettext_lazy("raised"),
+}
+
+
+def _words() -> dict[str, str]:
+    # Translated once per timeline rather than once per send.
+    return {key: escape(str(word)) for key, word in _WORDS.items()}
+
+
+def _send(send: SendView, words: dict[str, str]) -> str:
     if send.errors:
         classes = ' class="sk-err"'
     elif send.muted is not None:
@@ -42,14 +54,12 @@ def _send(send: SendView) -> str:
         for name, summary in send.arguments.items()
     )
     if send.exception:
-        detail.append(
-            f"<br><em>{escape(gettext('raised'))} {escape(send.exception)}</em>"
-        )
+        detail.append(f"<br><em>{words['raised']} {escape(send.exception)}</em>")
     if send.muted is not None:
         names = escape(", ".join(send.muted))
-        detail.append(f"<br><mark>{escape(gettext('muted'))}</mark> {names}")
+        detail.append(f"<br><mark>{words['muted']}</mark> {names}")
     elif not send.calls:
-        detail.append(f"<br><i>{escape(gettext('no receivers'))}</i>")
+        detail.append(f"<br><i>{words['no receivers']}</i>")
     return (
         f'<details{classes} data-send="{signal}"{is_open}>\n'
         f"<summary><span><i>#{send.number}</i> <code>{signal}</code>"
@@ -80,9 +90,10 @@ def _call(call: CallView) -> str:
 def timeline_html(tree: Iterable[tuple[str, Any]]) -> SafeString:
     """The rows of the timeline, from :func:`signalkit.panels.view.tree`."""
     parts: list[str] = []
+    words = _words()
     for kind, item in tree:
         if kind == "send":
-            parts.append(_send(item))
+            parts.append(_send(item, words))
         elif kind == "call":
             parts.append(_call(item))
         elif kind == "end-call":
