@@ -170,7 +170,7 @@ def request_ratio(client: Client, render_panels: bool) -> tuple[float, float]:
         times = best_of(
             {"without": get(WITHOUT_PANEL), "with": get(WITH_PANEL)},
             number=5,
-            repeat=9,
+            repeat=15,
             garbage_collection=True,
         )
     return times["without"], times["with"]
