@@ -97,7 +97,7 @@ class SignalkitPanel(Panel):
         }
 
     def process_request(self, request: HttpRequest) -> Any:
-        with _record() as recorder:
+        with record(fold_empty=conf.PANEL_FOLD_EMPTY) as recorder:
             response = super().process_request(request)
         if iscoroutine(response):
             # ASGI: the rest of the middleware chain runs when the toolbar
@@ -109,7 +109,7 @@ class SignalkitPanel(Panel):
     async def _aprocess_request(
         self, response: Awaitable[HttpResponse]
     ) -> HttpResponse:
-        with _record() as recorder:
+        with record(fold_empty=conf.PANEL_FOLD_EMPTY) as recorder:
             result = await response
         self._recorder = recorder
         return result
@@ -139,11 +139,3 @@ class SignalkitPanel(Panel):
         context["timeline"] = timeline_html(context.pop("tree"))
         context["registered"] = registered_html(catalog)
         return render_to_string(self.template, context)
-
-
-def _record() -> Any:
-    # TEMPORARY until the recorder with fold_empty lands on main.
-    try:
-        return record(fold_empty=conf.PANEL_FOLD_EMPTY)  # type: ignore[call-arg]
-    except TypeError:
-        return record()

@@ -197,9 +197,7 @@ def stored_stats(recorder: Recorder, *, nonce: str | None = None) -> dict[str, A
         kept.append(_send(send, name, index))
     folded = [
         [name(signal), name(sender), count]
-        for (signal, sender), count in getattr(
-            recorder, "folded", {}
-        ).items()  # TEMPORARY
+        for (signal, sender), count in recorder.folded.items()
     ]
     return {
         "names": list(name.indexes),
