@@ -3,10 +3,18 @@
 Add ``"signalkit.panels.SignalkitPanel"`` to ``DEBUG_TOOLBAR_PANELS`` in place
 of ``"debug_toolbar.panels.signals.SignalsPanel"``. The panel records every
 send made while the request goes through the toolbar's middleware (with
-:func:`signalkit.record`) and lists every registered signal with its
-connected receivers, a superset of the toolbar's own signals panel.
+:func:`signalkit.record`, sends that ran no receiver folded into counts
+unless ``SIGNALKIT_PANEL_FOLD_EMPTY`` is off), and shows an overview per
+signal, a timeline of the sends and receivers, the toolbar's own sends apart,
+and every registered signal with its connected receivers: a superset of the
+toolbar's own signals panel.
 
-This module imports ``debug_toolbar``: install signalkit's ``toolbar`` extra.
+The work is split by job: :mod:`signalkit.panels.stored` turns a recording
+into what the toolbar stores, :mod:`signalkit.panels.view` works out what to
+show from that alone, and :mod:`signalkit.panels.timeline` and
+:mod:`signalkit.panels.registered` write the HTML of the long parts.
+
+This package imports ``debug_toolbar``: install signalkit's ``toolbar`` extra.
 """
 
 from __future__ import annotations
