@@ -133,6 +133,15 @@ def _call(call: ReceiverCall, name: _Names) -> StoredCall:
     return stored
 
 
+def _maker(send: SendRecord) -> int | None:
+    """The index, among its parent's receivers, of the receiver that made
+    *send*; ``None`` if the recording does not know it (the send is then
+    shown at the top level rather than under a wrong receiver)."""
+    maker = send.parent_receiver
+    calls = send.parent.receivers if send.parent is not None else []
+    return next((i for i, call in enumerate(calls) if call is maker), None)
+
+
 def _send(send: SendRecord, name: _Names, parent: int | None) -> StoredSend:
     stored: StoredSend = {
         "g": name(send.signal_name),
@@ -145,12 +154,10 @@ def _send(send: SendRecord, name: _Names, parent: int | None) -> StoredSend:
         stored["m"] = send.method
     if arguments := send.arguments:
         stored["a"] = dict(arguments)
-    if parent is not None and send.parent is not None:
-        maker = send.parent_receiver
+    maker = None if parent is None else _maker(send)
+    if parent is not None and maker is not None:
         stored["p"] = parent
-        stored["q"] = next(
-            i for i, call in enumerate(send.parent.receivers) if call is maker
-        )
+        stored["q"] = maker
     if send.muted:
         stored["u"] = [name(receiver) for receiver in send.muted_receivers]
     if send.exception_type is not None:
