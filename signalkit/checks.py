@@ -26,6 +26,7 @@ SETTING_CHECKS = {
     "RECORD_MAX_SENDS": "signalkit.E003",
     "SUMMARY_MAX_LENGTH": "signalkit.E004",
     "SENSITIVE_ARGS": "signalkit.E005",
+    "PANEL_FOLD_EMPTY": "signalkit.E006",
     "TASKS_BACKEND": "signalkit.E010",
     "TASKS_QUEUE_NAME": "signalkit.E011",
     "SLOW_RECEIVER_MS": "signalkit.E020",

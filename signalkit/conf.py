@@ -44,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "TASKS_BACKEND": "default",
     "TASKS_QUEUE_NAME": "default",
     "SLOW_RECEIVER_MS": None,
+    "PANEL_FOLD_EMPTY": True,
 }
 
 
@@ -102,6 +103,12 @@ class Settings:
     def SLOW_RECEIVER_MS(self) -> float | None:
         """Milliseconds above which a receiver is logged as slow; ``None``: off."""
         return cast("float | None", self._value("SLOW_RECEIVER_MS"))
+
+    @property
+    def PANEL_FOLD_EMPTY(self) -> bool:
+        """Whether the toolbar panel counts the sends that ran no receiver
+        instead of listing each one."""
+        return cast(bool, self._value("PANEL_FOLD_EMPTY"))
 
     def clear_cache(self) -> None:
         """Forget the values read so far (done when a setting changes)."""
@@ -186,6 +193,7 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "TASKS_BACKEND": _text,
     "TASKS_QUEUE_NAME": _text,
     "SLOW_RECEIVER_MS": _milliseconds_or_none,
+    "PANEL_FOLD_EMPTY": _bool,
 }
 
 

@@ -1,12 +1,20 @@
-"""The signalkit panel in a real browser, on the example project.
+"""The signalkit panel in a real browser.
 
-Serves ``example_project`` with ``runserver`` against a fresh SQLite database,
-publishes a post whose title is ``<script>`` markup, and reads the panel
-through django-debug-toolbar's own UI with Playwright driving Debian's
-Chromium. Skipped when Chromium is missing, unless
-``SIGNALKIT_REQUIRE_BROWSER=1`` (set by ``.ci/run``). The screenshot goes to
-``artifacts/panel.png``; with ``SIGNALKIT_UPDATE_SCREENSHOT=1`` it also
-replaces the one in the docs, ``docs/_static/panel.png``.
+Playwright drives Debian's Chromium through django-debug-toolbar's own UI,
+against ``runserver`` on a free port:
+
+- the example project, on a fresh SQLite database: publish a post whose
+  title is ``<script>`` markup and read the panel of that request from the
+  toolbar's history;
+- the test project's list page (500 model instances, 20 sends with 3
+  receivers each) and a page with nested sends and a failing receiver, in
+  the toolbar's light and dark themes, under a strict Content-Security-Policy
+  that allows only the styles and scripts carrying the page's nonce.
+
+Skipped when Chromium is missing, unless ``SIGNALKIT_REQUIRE_BROWSER=1`` (set
+by ``.ci/run``). Screenshots go to ``artifacts/``; with
+``SIGNALKIT_UPDATE_SCREENSHOT=1`` they also replace the ones in the docs,
+``docs/_static/``.
 """
 
 from __future__ import annotations
@@ -19,14 +27,19 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example_project"
+TESTS = ROOT / "tests"
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = ROOT / "artifacts" / "panel.png"
-DOCS_SCREENSHOT = ROOT / "docs" / "_static" / "panel.png"
+ARTIFACTS = ROOT / "artifacts"
+SCREENSHOT = ARTIFACTS / "panel.png"
+DOCS_STATIC = ROOT / "docs" / "_static"
+# The screenshots docs/panel.rst shows.
+DOCS_SCREENSHOTS = {"panel.png", "panel-list-light.png", "panel-nested-dark.png"}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -77,31 +90,37 @@ def _wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
     pytest.fail("runserver did not start within 30 seconds")
 
 
-@pytest.fixture
-def example_site(tmp_path: Path) -> Iterator[str]:
-    """The example project on a free port, with its sample data."""
-    _require_browser()
-    (tmp_path / "browser_settings.py").write_text(
-        "from example.settings import *  # noqa: F403\n\n"
-        f"DATABASES['default']['NAME'] = {str(tmp_path / 'db.sqlite3')!r}\n"
-    )
+def _serve(
+    tmp_path: Path, cwd: Path, env: dict[str, str], setup: list[list[str]]
+) -> Iterator[str]:
+    """Run *setup* commands, then ``runserver`` on a free port until done."""
+    # Keep the caller's PYTHONPATH after the site's own directories.
+    inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "browser_settings",
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(EXAMPLE)]),
+        **env,
+        "PYTHONPATH": os.pathsep.join([env["PYTHONPATH"], *inherited]),
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("PYTEST_VERSION", None)
-    manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "--noinput"], ["load_sample_data"]):
+    manage = (
+        [sys.executable, "manage.py"]
+        if (cwd / "manage.py").exists()
+        else [
+            sys.executable,
+            "-m",
+            "django",
+        ]
+    )
+    for command in setup:
         subprocess.run(
-            [*manage, *command], cwd=EXAMPLE, env=env, check=True, capture_output=True
+            [*manage, *command], cwd=cwd, env=env, check=True, capture_output=True
         )
     port = _free_port()
     log = (tmp_path / "runserver.log").open("wb")
     server = subprocess.Popen(
         [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=EXAMPLE,
+        cwd=cwd,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -113,6 +132,58 @@ def example_site(tmp_path: Path) -> Iterator[str]:
         server.terminate()
         server.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def example_site(tmp_path: Path) -> Iterator[str]:
+    """The example project on a free port, with its sample data."""
+    _require_browser()
+    (tmp_path / "browser_settings.py").write_text(
+        "from example.settings import *  # noqa: F403\n\n"
+        f"DATABASES['default']['NAME'] = {str(tmp_path / 'db.sqlite3')!r}\n"
+    )
+    env = {
+        "DJANGO_SETTINGS_MODULE": "browser_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(EXAMPLE)]),
+    }
+    setup = [["migrate", "--noinput"], ["load_sample_data"]]
+    yield from _serve(tmp_path, EXAMPLE, env, setup)
+
+
+@pytest.fixture
+def test_site(tmp_path: Path) -> Iterator[str]:
+    """The views of ``tests/toolbar_urls.py`` behind the toolbar's default
+    panels (signalkit's in place of its SignalsPanel), on a free port."""
+    _require_browser()
+    (tmp_path / "browser_settings.py").write_text(
+        "from debug_toolbar.settings import PANELS_DEFAULTS\n"
+        "from settings import *  # noqa: F403\n\n"
+        "DEBUG = True\n"
+        "ROOT_URLCONF = 'toolbar_urls'\n"
+        "MIDDLEWARE = ['toolbar_urls.CspNonceMiddleware', *MIDDLEWARE]\n"
+        "DEBUG_TOOLBAR_CONFIG = {}\n"
+        "DEBUG_TOOLBAR_PANELS = [\n"
+        "    'signalkit.panels.SignalkitPanel' if path.endswith('.SignalsPanel')\n"
+        "    else path for path in PANELS_DEFAULTS\n"
+        "]\n"
+        f"DATABASES['default']['NAME'] = {str(tmp_path / 'db.sqlite3')!r}\n"
+    )
+    env = {
+        "DJANGO_SETTINGS_MODULE": "browser_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS)]),
+    }
+    yield from _serve(tmp_path, tmp_path, env, [["migrate", "--noinput"]])
+
+
+def _screenshot(page: Any, path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Save a screenshot in artifacts/, and in the docs when asked to."""
+    path.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(path))
+    with capsys.disabled():  # CI keeps the file: show where it is
+        print(f"\nscreenshot of the signalkit panel: {path}")
+    update = os.environ.get("SIGNALKIT_UPDATE_SCREENSHOT") == "1"
+    if update and path.name in DOCS_SCREENSHOTS:
+        shutil.copyfile(path, DOCS_STATIC / path.name)
 
 
 def test_panel_lists_receivers_of_a_published_post_and_runs_no_script(
@@ -172,21 +243,198 @@ def test_panel_lists_receivers_of_a_published_post_and_runs_no_script(
             )
             page.click("#djdt-SignalkitPanel a")
             send = page.locator(
-                '#signalkit-panel tr[data-send="blog.signals.post_published"]'
+                '#signalkit-panel details[data-send="blog.signals.post_published"]'
             )
             expect(send).to_have_count(1)
-            names = send.locator("li.sk-receiver code.sk-receiver-name")
+            send.locator(":scope > summary").click()  # open it
+            names = send.locator(":scope > ol > li > div > span > code:first-child")
             expect(names).to_have_text(PUBLISHED_RECEIVERS)
-            send.evaluate("row => row.scrollIntoView({block: 'center'})")
+            send.evaluate("details => details.scrollIntoView({block: 'start'})")
 
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT))
-            with capsys.disabled():  # CI keeps the file: show where it is
-                print(f"\nscreenshot of the signalkit panel: {SCREENSHOT}")
-            if os.environ.get("SIGNALKIT_UPDATE_SCREENSHOT") == "1":
-                shutil.copyfile(SCREENSHOT, DOCS_SCREENSHOT)
+            _screenshot(page, SCREENSHOT, capsys)
 
             assert page.evaluate("window.signalkitPwned") is None
             assert dialogs == []
+        finally:
+            browser.close()
+
+
+# In the page: where every element of the panel ends up, what the browser
+# blocked, and how readable the text is.
+OVERFLOWS = """panel => {
+    for (const details of panel.querySelectorAll("details")) details.open = true;
+    const scroll = panel.closest(".djdt-scroll");
+    const sidebar = panel.getRootNode().querySelector("#djDebugToolbar");
+    const limit = Math.min(
+        scroll.getBoundingClientRect().right, sidebar.getBoundingClientRect().left
+    );
+    const overflowing = [];
+    for (const element of panel.querySelectorAll("*")) {
+        const box = element.getBoundingClientRect();
+        if (box.width > 0 && box.right > limit + 1) {
+            overflowing.push(element.outerHTML.slice(0, 120));
+        }
+        const style = getComputedStyle(element);
+        if (style.overflowX === "hidden" && element.scrollWidth > element.clientWidth + 1) {
+            overflowing.push("clipped: " + element.outerHTML.slice(0, 120));
+        }
+    }
+    if (scroll.scrollWidth > scroll.clientWidth + 1) overflowing.push("scrolls sideways");
+    return overflowing;
+}"""
+# The contrast ratio (WCAG) of an element's text against the first opaque
+# background behind it.
+CONTRAST = """element => {
+    const parse = (value) => value.match(/[\\d.]+/g).map(Number);
+    let node = element;
+    let backdrop = [255, 255, 255];
+    while (node) {
+        const parts = parse(getComputedStyle(node).backgroundColor);
+        if (parts.length < 4 || parts[3] > 0.5) { backdrop = parts; break; }
+        node = node.parentElement;
+    }
+    const luminance = (rgb) => {
+        const [R, G, B] = rgb.slice(0, 3).map((c) => {
+            c /= 255;
+            return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * R + 0.7152 * G + 0.0722 * B;
+    };
+    const a = luminance(parse(getComputedStyle(element).color));
+    const b = luminance(backdrop);
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+WATCH_CSP = """() => {
+    window.blocked = [];
+    document.addEventListener("securitypolicyviolation", (event) => {
+        window.blocked.push(event.blockedURI + " " + event.violatedDirective);
+    });
+}"""
+
+
+def _open_panel(playwright: Any, url: str, theme: str, width: int) -> tuple[Any, Any]:
+    from playwright.sync_api import expect
+
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    )
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(30_000)
+    expect.set_options(timeout=15_000)
+    page.add_init_script(f"localStorage.setItem('djdt.user-theme', '{theme}');")
+    page.add_init_script(f"({WATCH_CSP})()")
+    page.goto(url)
+    expect(page.locator("#djDebug")).to_have_attribute("data-theme", theme)
+    page.click("#djdt-SignalkitPanel a")
+    expect(page.locator("#signalkit-panel")).to_be_visible()
+    return browser, page
+
+
+def _assert_fits_and_reads(page: Any) -> None:
+    panel = page.locator("#signalkit-panel")
+    # The stylesheet loaded under the strict policy: rows are laid out as grids.
+    summary = panel.locator(".sk-timeline summary").first
+    assert summary.evaluate("e => getComputedStyle(e).display") == "grid"
+    assert page.evaluate("window.blocked.filter(b => b.includes('signalkit'))") == []
+    for width in (1280, 1400):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert panel.evaluate(OVERFLOWS) == [], f"at {width} px"
+    for text in (summary.locator("code"), panel.locator(".sk-summary")):
+        assert text.first.evaluate(CONTRAST) >= 4.5
+
+
+def _bars(page: Any) -> list[dict[str, Any]]:
+    """Each timeline bar's box, and the box of the chart it is drawn in."""
+    bars: list[dict[str, Any]] = page.locator(
+        "#signalkit-panel .sk-timeline rect"
+    ).evaluate_all(
+        """rects => rects.map((rect) => {
+            const box = rect.getBoundingClientRect();
+            const chart = rect.ownerSVGElement.getBoundingClientRect();
+            return {left: box.left, right: box.right, width: box.width,
+                    chartLeft: chart.left, chartRight: chart.right,
+                    fill: getComputedStyle(rect).fill};
+        })"""
+    )
+    return bars
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_list_page_folds_model_signals_and_fits_the_window(
+    test_site: str, theme: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = _open_panel(
+            playwright, f"{test_site}/list/?csp=strict", theme, 1280
+        )
+        try:
+            panel = page.locator("#signalkit-panel")
+            for signal in ("pre_init", "post_init"):
+                folded = panel.locator(
+                    f'li[data-folded="django.db.models.signals.{signal}"]'
+                )
+                expect(folded).to_contain_text("\N{MULTIPLICATION SIGN}500")
+                expect(folded).to_contain_text("testapp.Post")
+            expect(panel.locator("details[data-send]")).to_have_count(20)
+            expect(
+                panel.locator('.sk-signals tr[data-signal="toolbar_urls.item_listed"]')
+            ).to_contain_text("20")
+            _assert_fits_and_reads(page)
+            bars = _bars(page)
+            assert len(bars) == 20 + 20 * 3  # every send and every receiver
+            for bar in bars:
+                assert bar["width"] > 0
+                assert bar["chartLeft"] - 1 <= bar["left"] <= bar["right"]
+                assert bar["right"] <= bar["chartRight"] + 1
+                assert bar["fill"] not in ("none", "rgb(0, 0, 0)")
+            page.set_viewport_size({"width": 1280, "height": 900})
+            panel.evaluate(
+                "p => p.querySelectorAll('details').forEach((d, i) => d.open = i < 3)"
+            )
+            _screenshot(page, ARTIFACTS / f"panel-list-{theme}.png", capsys)
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_nested_sends_sit_under_their_receiver_and_errors_stand_out(
+    test_site: str, theme: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = _open_panel(
+            playwright, f"{test_site}/nested/?csp=strict", theme, 1280
+        )
+        try:
+            panel = page.locator("#signalkit-panel")
+            published = panel.locator(
+                'details[data-send="testapp.signals.post_published"]'
+            )
+            expect(published).to_have_class("sk-err")
+            expect(published).to_have_attribute("open", "")
+            relay = published.locator(":scope > ol > li", has_text="toolbar_urls.relay")
+            legacy = relay.locator(
+                ':scope > details[data-send="testapp.signals.legacy_event"]'
+            )
+            expect(legacy).to_have_count(1)
+            listed = legacy.locator(
+                ':scope > ol > li > details[data-send="toolbar_urls.item_listed"]'
+            )
+            expect(listed).to_have_count(2)
+            failed = published.locator(":scope > ol > li.sk-error")
+            expect(failed).to_contain_text("ValueError: the <search index> is down")
+            _assert_fits_and_reads(page)
+            # A nested send starts after the receiver that made it, and its bar
+            # is drawn no earlier.
+            relay_bar = relay.locator(":scope > div rect").bounding_box()
+            legacy_bar = legacy.locator(":scope > summary rect").bounding_box()
+            assert relay_bar is not None
+            assert legacy_bar is not None
+            assert legacy_bar["x"] >= relay_bar["x"] - 1
+            page.set_viewport_size({"width": 1280, "height": 900})
+            _screenshot(page, ARTIFACTS / f"panel-nested-{theme}.png", capsys)
         finally:
             browser.close()

@@ -46,6 +46,7 @@ def test_default_settings_pass() -> None:
         ("SIGNALKIT_RECORD_MAX_SENDS", -1, "signalkit.E003"),
         ("SIGNALKIT_SUMMARY_MAX_LENGTH", None, "signalkit.E004"),
         ("SIGNALKIT_SENSITIVE_ARGS", 5, "signalkit.E005"),
+        ("SIGNALKIT_PANEL_FOLD_EMPTY", "no", "signalkit.E006"),
     ],
 )
 def test_bad_setting_is_an_error_with_its_id(

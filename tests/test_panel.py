@@ -9,22 +9,30 @@ the panel from the toolbar's store without a request.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
+import debug_toolbar
 import pytest
 from asgiref.sync import async_to_sync
+from debug_toolbar.middleware import DebugToolbarMiddleware
 from debug_toolbar.panels.signals import SignalsPanel
 from debug_toolbar.store import MemoryStore
 from debug_toolbar.toolbar import DebugToolbar
+from django.contrib.staticfiles import finders
 from django.core.signals import request_started
-from django.test import AsyncClient, Client
+from django.test import AsyncClient, Client, RequestFactory
+from django.test.signals import template_rendered
+from django.urls import resolve
 from pytest_django.fixtures import DjangoAssertNumQueries, Settings
 
 from signalkit import registry
-from signalkit.panels import SignalkitPanel
+from signalkit.panels import STYLESHEET, SignalkitPanel
+from signalkit.panels.view import MIN_BAR_WIDTH
+from signalkit.recording import record
 from signalkit.summaries import MASK
 from testapp.signals import legacy_event, post_published
 
@@ -92,14 +100,55 @@ def stored_stats(toolbar: DebugToolbar) -> Any:
     return toolbar.store.panel(toolbar.request_id, PANEL_ID)
 
 
+def kept(toolbar: DebugToolbar) -> list[dict[str, Any]]:
+    """The stored sends, with names in place of indexes into ``names``."""
+    stats = stored_stats(toolbar)
+    names = stats["names"]
+    return [
+        {
+            **send,
+            "signal": names[send["g"]],
+            "sender": names[send["f"]],
+            "site": names[send["w"]],
+            "receivers": [names[call["n"]] for call in send["r"]],
+        }
+        for send in stats["sends"]
+    ]
+
+
 def sends_of(toolbar: DebugToolbar, signal: str) -> list[dict[str, Any]]:
-    return [s for s in stored_stats(toolbar)["sends"] if s["signal"] == signal]
+    return [send for send in kept(toolbar) if send["signal"] == signal]
 
 
-def send_row(html: str, signal: str) -> str:
-    """The HTML row of the first send of *signal*."""
-    start = html.index(f'data-send="{signal}"')
-    return html[start : html.index("</tr>", start)]
+def folded(toolbar: DebugToolbar) -> dict[tuple[str, str], int]:
+    stats = stored_stats(toolbar)
+    names = stats["names"]
+    return {(names[g], names[f]): count for g, f, count in stats["folded"]}
+
+
+def send_block(html: str, signal: str) -> str:
+    """The ``<details>`` of the first send of *signal*, nested sends included."""
+    start = html.rindex("<details", 0, html.index(f'data-send="{signal}"'))
+    depth, position = 0, start
+    for tag in re.finditer(r"<details|</details>", html[start:]):
+        depth += 1 if tag.group() == "<details" else -1
+        if depth == 0:
+            position = start + tag.end()
+            break
+    return html[start:position]
+
+
+def call_block(html: str, receiver: str) -> str:
+    """The ``<li>`` of the first receiver call named *receiver* in the timeline."""
+    timeline = html.index('<div class="sk-timeline">')
+    start = html.rindex("<li", 0, html.index(f"<code>{receiver}</code>", timeline))
+    depth, position = 0, start
+    for tag in re.finditer(r"<li|</li>", html[start:]):
+        depth += 1 if tag.group() == "<li" else -1
+        if depth == 0:
+            position = start + tag.end()
+            break
+    return html[start:position]
 
 
 PUBLISHED = "testapp.signals.post_published"
@@ -148,6 +197,13 @@ def second(*args: Any, **kwargs: Any) -> str:
     return "second"
 
 
+def ms_text(text: str) -> str:
+    """The ``N.NN ms`` of a sentence that says how long receivers took."""
+    match = re.search(r"in (\d+\.\d+) ms", text)
+    assert match is not None, text
+    return match.group(1)
+
+
 # What the request sent
 
 
@@ -161,13 +217,13 @@ def test_sends_of_the_request_are_listed_with_receivers_in_order(
 
     html = panel_html(client, toolbars[0])
     assert_balanced_html(html)
-    send = send_row(html, PUBLISHED)
+    send = send_block(html, PUBLISHED)
     assert (
         send.index("testapp.signals.remember_publication")
         < send.index("test_panel.first")
         < send.index("test_panel.second")
     )
-    assert "&rarr; &#x27;remembered&#x27;" in send
+    assert "→ &#x27;remembered&#x27;" in send
 
 
 def test_a_send_shows_its_sender_arguments_and_site(
@@ -177,25 +233,73 @@ def test_a_send_shows_its_sender_arguments_and_site(
 
     [send] = sends_of(toolbars[0], PUBLISHED)
     assert send["sender"] == "testapp.Post"
-    assert send["arguments"] == {"post": "<testapp.Post pk=5>", "user": "'ann'"}
+    assert send["a"] == {"post": "<testapp.Post pk=5>", "user": "'ann'"}
     assert re.search(r"toolbar_urls\.py:\d+$", send["site"])
-    row = send_row(panel_html(client, toolbars[0]), PUBLISHED)
-    assert "<dt>post</dt><dd>&lt;testapp.Post pk=5&gt;</dd>" in row
-    assert send["site"] in row
+    block = send_block(panel_html(client, toolbars[0]), PUBLISHED)
+    assert "<b>post</b>=&lt;testapp.Post pk=5&gt;" in block
+    assert " <i>testapp.Post</i></span>" in block
+    assert send["site"] in block
 
 
-def test_sends_are_listed_in_the_order_they_started(
+def test_sends_that_ran_no_receiver_are_folded_into_counts(
     client: Client, toolbars: list[DebugToolbar]
 ) -> None:
     client.get("/publish/")
 
-    signals = [send["signal"] for send in stored_stats(toolbars[0])["sends"]]
-    # Creating the Post in the view sends Django's pre_init and post_init.
-    assert signals == [
+    # Creating the Post in the view sends Django's pre_init and post_init,
+    # which no receiver listens to.
+    assert [send["signal"] for send in kept(toolbars[0])] == [PUBLISHED]
+    assert folded(toolbars[0]) == {
+        ("django.db.models.signals.pre_init", "testapp.Post"): 1,
+        ("django.db.models.signals.post_init", "testapp.Post"): 1,
+    }
+
+
+def test_a_folded_line_names_the_signal_count_and_sender(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    client.get("/legacy/", {"times": "500"})
+
+    html = panel_html(client, toolbars[0])
+    assert (
+        f'<li data-folded="{LEGACY}"><code>{LEGACY}</code> &times;500 &middot; '
+        '<span class="sk-sender">None</span> &middot; '
+        '<span class="sk-dim">no receivers</span></li>'
+    ) in html
+    assert html.count(LEGACY) < 10
+
+
+def test_fold_empty_off_keeps_each_send(
+    client: Client, toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    settings.SIGNALKIT_PANEL_FOLD_EMPTY = False
+
+    client.get("/publish/")
+
+    assert [send["signal"] for send in kept(toolbars[0])] == [
         "django.db.models.signals.pre_init",
         "django.db.models.signals.post_init",
         PUBLISHED,
     ]
+    assert folded(toolbars[0]) == {}
+    block = send_block(
+        panel_html(client, toolbars[0]), "django.db.models.signals.pre_init"
+    )
+    assert "<br><i>no receivers</i></p>" in block
+
+
+def test_a_muted_send_is_kept_and_names_the_receivers_that_did_not_run(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(legacy_event, first)
+
+    client.get("/muted/")
+
+    [send] = sends_of(toolbars[0], LEGACY)
+    assert send["receivers"] == []
+    block = send_block(panel_html(client, toolbars[0]), LEGACY)
+    assert block.startswith(f'<details class="sk-muted" data-send="{LEGACY}">')
+    assert "<mark>muted</mark> tests.test_panel.first" in block
 
 
 def test_nav_subtitle_counts_sends_receivers_and_their_time(
@@ -206,7 +310,7 @@ def test_nav_subtitle_counts_sends_receivers_and_their_time(
     client.get("/publish/")
 
     subtitle = toolbars[0].get_panel_by_id(PANEL_ID).nav_subtitle
-    assert re.fullmatch(r"3 sends, 2 receivers run in \d+\.\d ms", subtitle)
+    assert re.fullmatch(r"3 sends, 2 receivers run in \d+\.\d\d ms", subtitle)
 
 
 def test_nav_subtitle_is_shown_in_the_toolbar(
@@ -214,7 +318,33 @@ def test_nav_subtitle_is_shown_in_the_toolbar(
 ) -> None:
     response = client.get("/legacy/", {"times": "3"})
 
-    assert re.search(r"3 sends, 0 receivers run in \d+\.\d ms", response.text)
+    assert re.search(r"3 sends, 0 receivers run in \d+\.\d\d ms", response.text)
+
+
+def test_a_panel_switched_off_in_the_toolbar_has_no_subtitle(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    client.cookies["djdt" + PANEL_ID] = "off"
+
+    response = client.get("/publish/")
+
+    assert response.status_code == 200
+    panel = toolbars[0].get_panel_by_id(PANEL_ID)
+    assert not panel.enabled
+    assert panel.nav_subtitle == ""
+
+
+def test_side_bar_and_body_give_the_time_in_receivers_with_one_precision(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(post_published, first)
+
+    client.get("/publish/")
+
+    subtitle = toolbars[0].get_panel_by_id(PANEL_ID).nav_subtitle
+    html = panel_html(client, toolbars[0])
+    summary = html[html.index('<p class="sk-summary">') :]
+    assert ms_text(subtitle) == ms_text(summary[: summary.index("</p>")])
 
 
 def test_a_send_made_by_a_receiver_is_nested_under_it(
@@ -224,22 +354,20 @@ def test_a_send_made_by_a_receiver_is_nested_under_it(
         legacy_event.send(sender=None, via="relay")
 
     connect(post_published, relay)
+    connect(legacy_event, first)
 
     client.get("/publish/")
 
-    sends = stored_stats(toolbars[0])["sends"]
-    outer, inner = sends[-2:]
+    outer, inner = kept(toolbars[0])
     assert (outer["signal"], inner["signal"]) == (PUBLISHED, LEGACY)
-    assert (outer["depth"], inner["depth"]) == (0, 1)
-    assert inner["parent"] == len(sends) - 2
-    nested = send_row(panel_html(client, toolbars[0]), LEGACY)
-    assert 'data-depth="1"' in nested
-    assert 'data-djdt-styles="paddingLeft:2em"' in nested
-    assert (
-        "from tests.test_panel.test_a_send_made_by_a_receiver_is_nested_under_it"
-        in nested
+    assert (inner["p"], inner["q"]) == (0, 1)  # the outer send's second receiver
+    relay_name = "tests.test_panel.test_a_send_made_by_a_receiver_is_nested_under_it"
+    call = call_block(
+        panel_html(client, toolbars[0]), f"{relay_name}.&lt;locals&gt;.relay"
     )
-    assert f"(send #{len(sends) - 1})" in nested
+    nested = send_block(call, LEGACY)
+    assert nested.startswith(f'<details data-send="{LEGACY}" open>')
+    assert "<code>tests.test_panel.first</code>" in nested
 
 
 def test_time_in_receivers_counts_nested_receivers_once(
@@ -255,12 +383,9 @@ def test_time_in_receivers_counts_nested_receivers_once(
 
     stats = stored_stats(toolbars[0])
     top_level = sum(
-        call["duration_us"]
-        for send in stats["sends"]
-        if send["depth"] == 0
-        for call in send["receivers"]
+        call["d"] for send in stats["sends"] if "p" not in send for call in send["r"]
     )
-    assert stats["receiver_time_us"] == top_level
+    assert stats["receiver_us"] == top_level
 
 
 def test_a_receiver_exception_stands_out(
@@ -276,11 +401,12 @@ def test_a_receiver_exception_stands_out(
 
     assert response.status_code == 500
     html = panel_html(client, toolbars[0])
-    row = send_row(html, PUBLISHED)
-    assert 'class="sk-send sk-error djDebugRowWarning"' in html
-    assert "sk-status-error" in row
-    assert "ValueError: &lt;b&gt;boom&lt;/b&gt;" in row
+    block = send_block(html, PUBLISHED)
+    assert block.startswith(f'<details class="sk-err" data-send="{PUBLISHED}" open>')
+    assert '<li class="sk-error">' in block
+    assert "ValueError: &lt;b&gt;boom&lt;/b&gt;" in block
     assert "2 exceptions" in html  # the receiver's, and the send's own
+    assert f'<tr class="sk-err djDebugRowWarning" data-signal="{PUBLISHED}">' in html
     assert "<b>boom" not in html
 
 
@@ -309,13 +435,17 @@ def test_the_panel_says_which_sends_it_cannot_see(
     client: Client, toolbars: list[DebugToolbar], connect: Any
 ) -> None:
     connect(request_started, first)
+    connect(request_started, second)
 
     client.get("/quiet/")
 
     html = panel_html(client, toolbars[0])
     unseen = html[html.index("Not seen by this panel") :]
     assert "django.core.signals.request_started</code>: sent by Django&#x27;s" in unseen
-    assert "test_panel.first" in unseen
+    # One run of text, not a block per name (the toolbar shows <code> as a block).
+    names = re.search(r'<span class="sk-names">([^<]*)</span>', unseen)
+    assert names is not None
+    assert "tests.test_panel.first, tests.test_panel.second" in names.group(1)
     assert "django.core.signals.request_finished" in unseen
     assert "middleware listed before the toolbar" in unseen
 
@@ -331,7 +461,162 @@ def test_a_panel_that_answers_first_leaves_nothing_recorded(
     response = client.get("/publish/")
 
     assert "answered by a panel" in response.text
-    assert stored_stats(toolbars[0])["sends"] == []
+    stats = stored_stats(toolbars[0])
+    assert (stats["sends"], stats["folded"]) == ([], [])
+
+
+# The overview
+
+
+def test_overview_counts_sends_receivers_and_errors_per_signal(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(post_published, first)
+    connect(legacy_event, first)
+
+    client.get("/legacy/", {"times": "2"})
+    client.get("/publish/")
+
+    html = panel_html(client, toolbars[1])
+    overview = html[html.index('<table class="sk-signals">') :]
+    overview = overview[: overview.index("</table>")]
+    row = overview[overview.index(f'data-signal="{PUBLISHED}"') :]
+    cells = re.findall(r'<td class="sk-num">([^<]*)</td>', row[: row.index("</tr>")])
+    assert (cells[0], cells[1], cells[3]) == ("1", "2", "0")
+    assert re.fullmatch(r"\d+\.\d\d ms", cells[2])
+    assert 'data-signal="django.db.models.signals.pre_init"' in overview
+    assert LEGACY not in overview
+
+
+def test_overview_names_the_slowest_receivers(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(post_published, first)
+
+    client.get("/publish/")
+
+    html = panel_html(client, toolbars[0])
+    slowest = html[html.index('<table class="sk-slowest">') :]
+    slowest = slowest[: slowest.index("</table>")]
+    assert "<code>tests.test_panel.first</code>" in slowest
+    assert "<code>testapp.signals.remember_publication</code>" in slowest
+    assert "send #1" in slowest
+
+
+# The timeline
+
+
+def test_every_kept_send_and_receiver_has_a_timeline_bar(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(post_published, first)
+
+    client.get("/publish/")
+
+    html = panel_html(client, toolbars[0])
+    bars = re.findall(r'<svg><rect x="([\d.]+)%" width="([\d.]+)%"', html)
+    assert len(bars) == 1 + 2  # one send, two receivers
+    for x, width in bars:
+        assert float(x) >= 0
+        assert float(width) > 0
+        assert float(x) + float(width) <= 100
+
+
+def test_timeline_bars_follow_the_stored_times(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(post_published, first)
+
+    client.get("/publish/")
+
+    stats = stored_stats(toolbars[0])
+    [send] = stats["sends"]
+    html = send_block(panel_html(client, toolbars[0]), PUBLISHED)
+    # The timeline runs from the start of the first send to the last end.
+    assert '<rect x="0.00%" width="100.00%"/>' in html
+    for call in send["r"]:
+        x = (call["t"] - send["t"]) * 100 / send["d"]
+        width = max(call["d"] * 100 / send["d"], MIN_BAR_WIDTH)
+        assert f'<rect x="{x:.2f}%" width="{min(width, 100 - x):.2f}%"/>' in html
+
+
+# The toolbar's own sends
+
+
+def through_the_toolbar(path: str) -> None:
+    """Request *path* through the toolbar's middleware without the test
+    client, whose own receiver of ``template_rendered`` would be recorded."""
+    request = RequestFactory().get(path)
+    DebugToolbarMiddleware(resolve(path).func)(request)
+
+
+def test_sends_received_only_by_the_toolbar_are_grouped_apart(
+    client: Client, toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    settings.DEBUG_TOOLBAR_PANELS = [
+        "debug_toolbar.panels.templates.TemplatesPanel",
+        *PANELS,
+    ]
+
+    through_the_toolbar("/rendered/")
+
+    stats = stored_stats(toolbars[0])
+    names = stats["names"]
+    assert stats["sends"] == []
+    [(signal, _, count, receivers, _, errors)] = stats["toolbar"]
+    assert (names[signal], count, receivers, errors) == (
+        "django.test.signals.template_rendered",
+        1,
+        1,
+        0,
+    )
+    html = panel_html(client, toolbars[0])
+    group = html[html.index('<details class="sk-toolbar">') :]
+    assert "The toolbar's own: 1 send" in group
+    assert 'data-toolbar="django.test.signals.template_rendered"' in group
+    assert "1 receiver run in" in group
+
+
+def test_a_send_a_project_receiver_hears_too_is_the_project_s(
+    toolbars: list[DebugToolbar], settings: Settings, connect: Any
+) -> None:
+    settings.DEBUG_TOOLBAR_PANELS = [
+        "debug_toolbar.panels.templates.TemplatesPanel",
+        *PANELS,
+    ]
+    connect(template_rendered, first)
+
+    through_the_toolbar("/rendered/")
+
+    [send] = kept(toolbars[0])
+    assert send["signal"] == "django.test.signals.template_rendered"
+    assert stored_stats(toolbars[0])["toolbar"] == []
+
+
+def test_sends_from_toolbar_code_and_their_nested_sends_are_the_toolbar_s(
+    connect: Any,
+) -> None:
+    from signalkit.panels.stored import stored_stats as build
+
+    def relay(sender: Any, **kwargs: Any) -> None:
+        post_published.send(sender=None, post=None, user=None)
+
+    connect(legacy_event, relay)
+    # Code compiled with a file name inside the toolbar's package: its sends
+    # have their site there, as sends from the toolbar's own code do.
+    toolbar_file = os.path.join(os.path.dirname(debug_toolbar.__file__), "made_up.py")
+    code = compile("legacy_event.send(sender=None)", toolbar_file, "exec")
+
+    with record() as recorder:
+        exec(code, {"legacy_event": legacy_event})
+
+    stats = build(recorder)
+    names = stats["names"]
+    assert stats["sends"] == []
+    assert sorted((names[g], count) for g, _, count, *_ in stats["toolbar"]) == [
+        (LEGACY, 1),
+        (PUBLISHED, 1),
+    ]
 
 
 # The catalog of every registered signal
@@ -343,7 +628,7 @@ def test_catalog_lists_declared_arguments_docs_and_receivers(
     client.get("/quiet/")
 
     html = panel_html(client, toolbars[0])
-    catalog = html[html.index("Registered signals") :]
+    catalog = html[html.index('<details class="sk-registered">') :]
     row = catalog[catalog.index('data-signal="testapp.signals.post_published"') :]
     row = row[: row.index("</tr>")]
     assert "The Post that was published" in row
@@ -359,7 +644,7 @@ def test_catalog_is_a_superset_of_the_toolbar_signals_panel(
     client.get("/quiet/")
 
     html = panel_html(client, toolbars[0])
-    catalog = html[html.index("Registered signals") :]
+    catalog = html[html.index('<details class="sk-registered">') :]
     builtin = {registry.name_of(signal) for signal in SignalsPanel.SIGNALS.values()}
     assert None not in builtin
     for name in builtin:
@@ -388,18 +673,20 @@ def test_asgi_request_records_async_receivers(
     assert response.status_code == 200
     assert calls == ["listen"]
     [send] = sends_of(toolbars[0], PUBLISHED)
-    assert send["method"] == "asend"
+    assert send["m"] == "asend"
+    listen_name = (
+        "tests.test_panel.test_asgi_request_records_async_receivers.<locals>.listen"
+    )
     # Django starts async receivers before or after sync ones depending on its
     # version.
-    assert sorted((call["name"], call["is_async"]) for call in send["receivers"]) == [
-        ("testapp.signals.remember_publication", False),
-        (
-            "tests.test_panel.test_asgi_request_records_async_receivers.<locals>.listen",
-            True,
-        ),
+    assert sorted(send["receivers"]) == [
+        "testapp.signals.remember_publication",
+        listen_name,
     ]
+    [async_call] = [call for call in send["r"] if call.get("a") == 1]
+    assert stored_stats(toolbars[0])["names"][async_call["n"]] == listen_name
     html = panel_html(client, toolbars[0])
-    assert '&lt;locals&gt;.listen</code> <span class="sk-muted">async</span>' in html
+    assert "&lt;locals&gt;.listen</code> <i>async</i>" in html
 
 
 def test_asgi_request_to_a_sync_view_is_recorded(
@@ -408,7 +695,15 @@ def test_asgi_request_to_a_sync_view_is_recorded(
     async_to_sync(async_client.get)("/publish/")
 
     [send] = sends_of(toolbars[0], PUBLISHED)
-    assert send["method"] == "send"
+    assert "m" not in send  # send(), the default
+
+
+def test_asgi_request_folds_sends_that_ran_no_receiver(
+    async_client: AsyncClient, toolbars: list[DebugToolbar]
+) -> None:
+    async_to_sync(async_client.get)("/legacy/", {"times": "4"})
+
+    assert folded(toolbars[0]) == {(LEGACY, "None"): 4}
 
 
 def test_panel_is_enabled_on_asgi_requests(
@@ -424,8 +719,10 @@ def test_panel_is_enabled_on_asgi_requests(
 
 
 def test_an_older_request_in_the_history_shows_its_own_sends(
-    client: Client, toolbars: list[DebugToolbar]
+    client: Client, toolbars: list[DebugToolbar], connect: Any
 ) -> None:
+    connect(legacy_event, first)
+
     client.get("/publish/")
     client.get("/legacy/", {"marker": "second"})
 
@@ -433,7 +730,7 @@ def test_an_older_request_in_the_history_shows_its_own_sends(
     assert f'data-send="{PUBLISHED}"' in older
     assert f'data-send="{LEGACY}"' not in older
     assert f'data-send="{LEGACY}"' in newer
-    assert "&#x27;second&#x27;" in newer
+    assert "<b>marker</b>=&#x27;second&#x27;" in newer
     assert f'data-send="{PUBLISHED}"' not in newer
 
 
@@ -449,7 +746,7 @@ def test_history_sidebar_lists_the_panel_for_an_older_request(
     )
 
     button = response.json()[PANEL_ID]["button"]
-    assert re.search(r"3 sends, 1 receivers run in \d+\.\d ms", button)
+    assert re.search(r"3 sends, 1 receivers run in \d+\.\d\d ms", button)
 
 
 def test_stats_are_json_native_and_survive_the_store(
@@ -472,6 +769,21 @@ def test_stats_are_json_native_and_survive_the_store(
     assert rebuilt.nav_subtitle == live.nav_subtitle
 
 
+def test_stored_format_names_each_string_once_and_leaves_defaults_out(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(legacy_event, first)
+
+    client.get("/legacy/", {"times": "3"})
+
+    stats = stored_stats(toolbars[0])
+    assert stats["names"].count(LEGACY) == 1
+    assert stats["names"].count("tests.test_panel.first") == 1
+    send = stats["sends"][0]
+    assert sorted(send) == ["d", "f", "g", "r", "t", "w"]  # no method, arguments...
+    assert sorted(send["r"][0]) == ["d", "n", "r", "t"]  # status "ok" left out
+
+
 @pytest.mark.django_db
 def test_database_store_round_trip(
     client: Client, toolbars: list[DebugToolbar], settings: Settings
@@ -484,16 +796,64 @@ def test_database_store_round_trip(
     client.get("/publish/", {"user": "dora"})
 
     html = panel_html(client, toolbars[0])
-    assert "<dt>user</dt><dd>&#x27;dora&#x27;</dd>" in send_row(html, PUBLISHED)
+    assert "<b>user</b>=&#x27;dora&#x27;" in send_block(html, PUBLISHED)
+    assert 'data-folded="django.db.models.signals.pre_init"' in html
+
+
+# Styles
+
+
+def test_the_stylesheet_is_a_static_file_linked_from_the_panel(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    client.get("/publish/")
+
+    html = panel_html(client, toolbars[0])
+    assert finders.find(STYLESHEET) is not None
+    assert html.startswith(f'<link rel="stylesheet" href="/static/{STYLESHEET}">')
+
+
+def test_the_panel_has_no_inline_style(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(post_published, first)
+
+    client.get("/publish/")
+
+    html = panel_html(client, toolbars[0])
+    assert "<style" not in html
+    assert " style=" not in html
+    assert "data-djdt-styles" not in html  # needs the toolbar's script to apply
+
+
+@pytest.mark.parametrize("render_panels", [True, False])
+def test_the_stylesheet_link_carries_the_page_csp_nonce(
+    client: Client,
+    toolbars: list[DebugToolbar],
+    settings: Settings,
+    render_panels: bool,
+) -> None:
+    settings.MIDDLEWARE = ["toolbar_urls.CspNonceMiddleware", *settings.MIDDLEWARE]
+    settings.DEBUG_TOOLBAR_CONFIG = {
+        "IS_RUNNING_TESTS": False,
+        "RENDER_PANELS": render_panels,
+    }
+
+    response = client.get("/publish/")
+
+    link = f'<link rel="stylesheet" href="/static/{STYLESHEET}" nonce="n0nc3">'
+    html = response.text if render_panels else panel_html(client, toolbars[0])
+    assert link in html
 
 
 # Caps, masking, SQL and escaping
 
 
 def test_sends_beyond_the_cap_are_counted_not_kept(
-    client: Client, toolbars: list[DebugToolbar], settings: Settings
+    client: Client, toolbars: list[DebugToolbar], settings: Settings, connect: Any
 ) -> None:
     settings.SIGNALKIT_RECORD_MAX_SENDS = 3
+    connect(legacy_event, first)
 
     client.get("/legacy/", {"times": "5"})
 
@@ -506,26 +866,30 @@ def test_sends_beyond_the_cap_are_counted_not_kept(
 
 
 def test_long_arguments_are_cut_to_the_summary_length(
-    client: Client, toolbars: list[DebugToolbar], settings: Settings
+    client: Client, toolbars: list[DebugToolbar], settings: Settings, connect: Any
 ) -> None:
     settings.SIGNALKIT_SUMMARY_MAX_LENGTH = 12
+    connect(legacy_event, first)
 
     client.get("/legacy/", {"text": "x" * 500})
 
-    assert sends_of(toolbars[0], LEGACY)[0]["arguments"] == {"text": "'xxxxxxxxxx…"}
+    assert sends_of(toolbars[0], LEGACY)[0]["a"] == {"text": "'xxxxxxxxxx…"}
 
 
 def test_sensitive_arguments_are_masked_in_store_and_html(
-    client: Client, toolbars: list[DebugToolbar]
+    client: Client, toolbars: list[DebugToolbar], connect: Any
 ) -> None:
+    connect(legacy_event, first)
+
     client.get("/legacy/", {"password": "hunter2", "api_token": "t0k3n"})
 
     toolbar = toolbars[0]
+    assert sends_of(toolbar, LEGACY)[0]["a"] == {"password": MASK, "api_token": MASK}
     raw = MemoryStore._request_store[str(toolbar.request_id)][PANEL_ID]
     assert "hunter2" not in raw
     assert "t0k3n" not in raw
     html = panel_html(client, toolbar)
-    assert f"<dt>password</dt><dd>{MASK}</dd>" in html
+    assert f"<b>password</b>={MASK}" in html
     assert "hunter2" not in html
 
 

@@ -6,14 +6,41 @@ the toolbar can be inserted into.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from secrets import token_urlsafe
 from typing import Any
 
 from debug_toolbar.panels import Panel
 from django.http import HttpRequest, HttpResponse
+from django.template import engines
 from django.urls import URLPattern, URLResolver, include, path
 
+from signalkit import Signal, receiver
+from signalkit.testing import mute
 from testapp.models import Post
 from testapp.signals import legacy_event, post_published
+
+item_listed = Signal(
+    name="toolbar_urls.item_listed",
+    args={"position": "Where the item is on the page"},
+    doc="Sent for each highlighted item of the list page.",
+)
+
+
+@receiver(item_listed)
+def count_item(sender: Any, position: int, **kwargs: Any) -> int:
+    return position
+
+
+@receiver(item_listed)
+def index_item(sender: Any, position: int, **kwargs: Any) -> str:
+    return f"indexed #{position}"
+
+
+@receiver(item_listed)
+def cache_item(sender: Any, position: int, **kwargs: Any) -> None:
+    return None
+
 
 PAGE = "<!doctype html><html><head><title>t</title></head><body>{}</body></html>"
 
@@ -41,6 +68,61 @@ def legacy(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE.format("sent"))
 
 
+def muted(request: HttpRequest) -> HttpResponse:
+    """Send ``legacy_event`` with its receivers muted."""
+    with mute(legacy_event):
+        legacy_event.send(sender=None, mood="quiet")
+    return HttpResponse(PAGE.format("muted"))
+
+
+def rendered(request: HttpRequest) -> HttpResponse:
+    """Render a template, which the toolbar's Templates panel records through
+    ``template_rendered``."""
+    template = engines["django"].from_string("<p>{{ word }}</p>")
+    return HttpResponse(PAGE.format(template.render({"word": "rendered"})))
+
+
+def listing(request: HttpRequest) -> HttpResponse:
+    """A list page: 500 model instances (a ``pre_init`` and a ``post_init``
+    each, which no receiver hears) and 20 sends of ``item_listed``."""
+    posts = [Post(pk=number, title=f"Post {number}") for number in range(500)]
+    for position in range(20):
+        item_listed.send(sender=Post, position=position)
+    return HttpResponse(PAGE.format(f"<h1>{len(posts)} posts</h1>"))
+
+
+def relay(sender: Any, **kwargs: Any) -> str:
+    """A receiver of ``post_published`` that sends ``legacy_event``, whose
+    receivers send ``item_listed``: sends nested two deep."""
+    legacy_event.send(sender=None, via="relay")
+    return "relayed"
+
+
+def list_items(sender: Any, **kwargs: Any) -> None:
+    for position in range(2):
+        item_listed.send(sender=Post, position=position)
+
+
+def fail(sender: Any, **kwargs: Any) -> None:
+    raise ValueError("the <search index> is down")
+
+
+def nested(request: HttpRequest) -> HttpResponse:
+    """Publish a post to receivers that send signals of their own, one of
+    which fails (``send_robust``)."""
+    post_published.connect(relay, dispatch_uid="toolbar_urls.relay")
+    post_published.connect(fail, dispatch_uid="toolbar_urls.fail")
+    legacy_event.connect(list_items, dispatch_uid="toolbar_urls.list_items")
+    try:
+        post = Post(pk=7, title="Nested")
+        post_published.send_robust(sender=Post, post=post, user="ann")
+    finally:
+        post_published.disconnect(dispatch_uid="toolbar_urls.relay")
+        post_published.disconnect(dispatch_uid="toolbar_urls.fail")
+        legacy_event.disconnect(dispatch_uid="toolbar_urls.list_items")
+    return HttpResponse(PAGE.format("<h1>published</h1>"))
+
+
 def quiet(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE.format("nothing sent"))
 
@@ -56,10 +138,34 @@ class ShortCircuitPanel(Panel):
         return HttpResponse(PAGE.format("answered by a panel"))
 
 
+class CspNonceMiddleware:
+    """Gives each request a Content-Security-Policy nonce the way django-csp
+    does (``request.csp_nonce``, read by the toolbar), and with
+    ``?csp=strict`` a policy that allows only scripts and styles carrying it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        nonce = "n0nc3" if request.GET.get("csp") != "strict" else token_urlsafe(16)
+        request.csp_nonce = nonce  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        if request.GET.get("csp") == "strict":
+            response["Content-Security-Policy"] = (
+                f"default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; "
+                f"style-src 'nonce-{nonce}'"
+            )
+        return response
+
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("publish/", publish),
     path("apublish/", apublish),
     path("legacy/", legacy),
     path("quiet/", quiet),
+    path("muted/", muted),
+    path("rendered/", rendered),
+    path("list/", listing),
+    path("nested/", nested),
     path("__debug__/", include("debug_toolbar.urls")),
 ]

@@ -46,10 +46,12 @@ def receivers_run(toolbar: DebugToolbar, signal: str) -> list[list[str]]:
     """For each send of *signal* in the toolbar's panel, the receivers that ran."""
     assert toolbar.request_id is not None
     stats = toolbar.store.panel(toolbar.request_id, PANEL_ID)
+    # The panel stores each name once, in "names", and refers to it by index.
+    names = stats["names"]
     return [
-        [call["name"] for call in send["receivers"]]
+        [names[call["n"]] for call in send["r"]]
         for send in stats["sends"]
-        if send["signal"] == signal
+        if names[send["g"]] == signal
     ]
 
 
