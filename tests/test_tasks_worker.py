@@ -248,7 +248,11 @@ def test_commit_enqueues_one_task_per_background_receiver_and_the_worker_runs_it
 ) -> None:
     sent = queue_db.run_scenario("commit")
 
-    assert sent["responses"] == ["<Enqueued on commit>", "<Enqueued on commit>"]
+    # The queue is in the sending transaction's database: written inside it.
+    assert [response.split()[:2] for response in sent["responses"]] == [
+        ["<Enqueued", "task"],
+        ["<Enqueued", "task"],
+    ]
     assert sorted((task["receiver"], task["status"]) for task in queue_db.tasks()) == [
         ("tasks_receivers.audit_publication", "READY"),
         ("tasks_receivers.index_comment", "READY"),

@@ -25,15 +25,8 @@ from django.test import override_settings
 
 import signalkit
 import tasks_receivers
-from signalkit import Signal, registry
-from signalkit import tasks as signalkit_tasks
-from signalkit.checks import (
-    check_background_receivers,
-    check_receiver_signatures,
-    check_settings,
-)
-from signalkit.receivers import receiver_infos
-from signalkit.tasks import (
+from signalkit import Signal, background, registry
+from signalkit.background import (
     BackgroundArgumentError,
     BackgroundReceiver,
     BackgroundReceiverError,
@@ -41,9 +34,15 @@ from signalkit.tasks import (
     EnqueuedOnCommit,
     backend_problems,
     connect_background,
-    run_in_worker,
-    tasks_framework,
 )
+from signalkit.checks import (
+    check_background_receivers,
+    check_receiver_signatures,
+    check_settings,
+)
+from signalkit.receivers import receiver_infos
+from signalkit.task_payload import encode, run_in_worker
+from signalkit.tasks_framework import tasks_framework
 from tasks_receivers import post_published
 from testapp.models import Comment, Post
 
@@ -245,10 +244,10 @@ def test_queue_setting_applies_at_each_send(queue: list[Any]) -> None:
 
 def test_unrelated_setting_change_keeps_the_prepared_tasks(queue: list[Any]) -> None:
     tasks_receivers.something_happened.send(sender=None)
-    prepared = dict(signalkit_tasks._tasks)
+    prepared = dict(background._tasks)
 
     with override_settings(SIGNALKIT_VALIDATE_ARGS=True):
-        assert signalkit_tasks._tasks == prepared
+        assert background._tasks == prepared
 
 
 @pytest.mark.django_db
@@ -466,7 +465,7 @@ def test_instance_deleted_before_the_worker_runs_is_skipped_and_logged(
 ) -> None:
     post = Post.objects.create(title="Soon gone")
     proxy = proxy_of(post_published, "tasks_receivers.notify_followers")
-    payload = proxy.payload(post_published, Post, {"post": post})
+    payload = encode(proxy.path, post_published, Post, {"post": post})
     post.delete()
 
     with caplog.at_level(logging.WARNING, logger="signalkit.tasks"):
@@ -594,7 +593,7 @@ def test_missing_tasks_framework_is_reported(monkeypatch: pytest.MonkeyPatch) ->
 def test_no_background_receivers_means_no_backend_problems(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(signalkit_tasks, "_connected", weakref.WeakSet())
+    monkeypatch.setattr(background, "_connected", weakref.WeakSet())
     monkeypatch.setitem(sys.modules, "django_tasks", None)
 
     assert backend_problems() == []
