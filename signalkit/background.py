@@ -25,7 +25,6 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, router, transaction
@@ -168,11 +167,15 @@ class BackgroundReceiver:
         if transaction.get_connection(using).in_atomic_block and not (
             _queue_is_in(self.backend_alias, using)
         ):
+
+            def enqueue() -> None:
+                self.enqueue(payload)
+
+            # Django's log of a failed robust callback names it by __qualname__.
+            enqueue.__qualname__ = f"enqueue of background receiver {self.path}"
             # robust: a failing enqueue (the broker is down) is logged and
             # does not stop the on-commit callbacks registered after this one.
-            transaction.on_commit(
-                functools.partial(self.enqueue, payload), using=using, robust=True
-            )
+            transaction.on_commit(enqueue, using=using, robust=True)
             return EnqueuedOnCommit(using)
         return Enqueued(self.enqueue(payload))
 
@@ -345,9 +348,7 @@ def _database_backend_writes_to(backend: str, database: str) -> bool:
         from django_tasks_db.backend import DatabaseBackend
     except ImportError:
         return False
-    if not isinstance(instance, DatabaseBackend) or not apps.is_installed(
-        "django_tasks_db"
-    ):
+    if not isinstance(instance, DatabaseBackend):
         return False
     from django_tasks_db.models import DBTaskResult
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.dispatch import Signal as DjangoSignal
 from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
 
 import signalkit
 import tasks_receivers
@@ -281,6 +282,136 @@ def test_send_in_a_rolled_back_transaction_enqueues_nothing(queue: list[Any]) ->
         publish_then_abort()
 
     assert queue == []
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(SIGNALKIT_TASKS_BACKEND="missing")
+def test_enqueue_failing_at_commit_is_logged_and_later_callbacks_still_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    later: list[str] = []
+
+    with (
+        caplog.at_level(logging.ERROR, logger="django.db.backends.base"),
+        transaction.atomic(),
+    ):
+        post = Post.objects.create(title="Hello")
+        post_published.send(sender=Post, post=post)
+        transaction.on_commit(lambda: later.append("ran"))
+
+    assert later == ["ran"]
+    assert sorted(
+        record.getMessage().split(" in on_commit")[0] for record in caplog.records
+    ) == [
+        "Error calling enqueue of background receiver tasks_receivers.audit_publication",
+        "Error calling enqueue of background receiver tasks_receivers.notify_followers",
+    ]
+
+
+# The transactional outbox: django-tasks-db's queue in the sending database
+
+ON_THE_DATABASE_QUEUE = override_settings(SIGNALKIT_TASKS_BACKEND="database")
+
+
+def queued_ids() -> set[str]:
+    return {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)}
+
+
+@ON_THE_DATABASE_QUEUE
+@pytest.mark.django_db
+def test_send_inside_a_transaction_writes_the_tasks_into_it() -> None:
+    post = Post.objects.create(title="Hello")
+
+    with transaction.atomic():
+        responses = post_published.send(sender=Post, post=post)
+        written = queued_ids()
+
+    assert all(isinstance(result, Enqueued) for _, result in responses)
+    assert written == {result.task_id for _, result in responses}
+    assert sorted(DBTaskResult.objects.values_list("queue_name", flat=True)) == [
+        "audit",
+        "default",
+    ]
+
+
+@ON_THE_DATABASE_QUEUE
+@pytest.mark.django_db(transaction=True)
+def test_rollback_takes_the_written_tasks_with_it() -> None:
+    with pytest.raises(Abort):
+        publish_then_abort()
+
+    assert queued_ids() == set()
+
+
+@ON_THE_DATABASE_QUEUE
+@pytest.mark.django_db(transaction=True)
+def test_rolled_back_savepoint_leaves_no_task_when_the_outer_transaction_commits() -> (
+    None
+):
+    with transaction.atomic():
+        post = Post.objects.create(title="Hello")
+        try:
+            with transaction.atomic():
+                post_published.send(sender=Post, post=post)
+                raise Abort
+        except Abort:
+            pass
+        kept = post_published.send(sender=Post, post=post, note="kept")
+
+    assert queued_ids() == {result.task_id for _, result in kept}
+
+
+@ON_THE_DATABASE_QUEUE
+@pytest.mark.django_db(transaction=True)
+def test_earlier_on_commit_callback_that_raises_does_not_lose_the_tasks() -> None:
+    def fail() -> None:
+        raise Abort
+
+    sent: list[tuple[Any, Any]] = []
+
+    def publish() -> None:
+        with transaction.atomic():
+            post = Post.objects.create(title="Hello")
+            transaction.on_commit(fail)
+            sent.extend(post_published.send(sender=Post, post=post))
+
+    with pytest.raises(Abort):
+        publish()
+
+    assert Post.objects.count() == 1
+    assert queued_ids() == {result.task_id for _, result in sent}
+
+
+class QueueElsewhere:
+    def db_for_write(self, model: type[Any], **hints: Any) -> str | None:
+        return "elsewhere" if model is DBTaskResult else None
+
+
+@ON_THE_DATABASE_QUEUE
+@override_settings(DATABASE_ROUTERS=[QueueElsewhere()])
+@pytest.mark.django_db
+def test_queue_in_another_database_is_enqueued_on_commit() -> None:
+    post = Post.objects.create(title="Hello")
+
+    with transaction.atomic():
+        responses = post_published.send(sender=Post, post=post)
+
+    assert all(isinstance(result, EnqueuedOnCommit) for _, result in responses)
+    assert queued_ids() == set()
+
+
+@ON_THE_DATABASE_QUEUE
+@pytest.mark.django_db
+def test_without_django_tasks_db_the_queue_is_never_in_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "django_tasks_db.backend", None)
+    post = Post.objects.create(title="Hello")
+
+    with transaction.atomic():
+        responses = post_published.send(sender=Post, post=post)
+
+    assert all(isinstance(result, EnqueuedOnCommit) for _, result in responses)
 
 
 @pytest.mark.django_db(transaction=True)
