@@ -302,6 +302,39 @@ def test_rollback_enqueues_nothing(queue_db: QueueDatabase) -> None:
     assert queue_db.tasks() == []
 
 
+def test_failing_earlier_on_commit_callback_loses_no_task(
+    queue_db: QueueDatabase,
+) -> None:
+    sent = queue_db.run_scenario("failing-callback")
+
+    queue_db.run_worker()
+
+    assert sent["error"] == "an earlier on-commit callback failed"
+    assert sorted((task["receiver"], task["status"]) for task in queue_db.tasks()) == [
+        ("tasks_receivers.audit_publication", "SUCCESSFUL"),
+        ("tasks_receivers.notify_followers", "SUCCESSFUL"),
+    ]
+    assert sorted(call["receiver"] for call in queue_db.calls()) == [
+        "audit_publication",
+        "notify_followers",
+    ]
+
+
+def test_rolled_back_savepoint_leaves_no_task_in_a_committed_transaction(
+    queue_db: QueueDatabase,
+) -> None:
+    queue_db.run_scenario("savepoint-rollback")
+
+    queue_db.run_worker()
+
+    assert [
+        (call["receiver"], call["note"])
+        for call in queue_db.calls()
+        if call["receiver"] == "notify_followers"
+    ] == [("notify_followers", "kept")]
+    assert len(queue_db.tasks()) == 2
+
+
 def test_receiver_that_raises_leaves_a_failed_task_with_its_traceback(
     queue_db: QueueDatabase,
 ) -> None:
