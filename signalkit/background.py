@@ -302,6 +302,15 @@ def backend_problems() -> list[tuple[BackgroundReceiver, str]]:
                     f"{alias!r} ({', '.join(sorted(queues))})",
                 )
             )
+        if proxy.priority and not getattr(backend, "supports_priority", False):
+            # Such as RQ's: every enqueue would raise (or, on commit, be logged).
+            problems.append(
+                (
+                    proxy,
+                    f"priority={proxy.priority} is set, but Tasks backend {alias!r} "
+                    f"({type(backend).__name__}) does not support priorities",
+                )
+            )
     return problems
 
 

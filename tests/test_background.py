@@ -707,7 +707,28 @@ def test_queue_missing_from_the_backend_is_reported() -> None:
 
     assert [error.msg for error in errors] == [
         "Background receiver tasks_receivers.audit_publication cannot be enqueued: "
-        "queue 'audit' is not among the QUEUES of Tasks backend 'default' (default)."
+        "queue 'audit' is not among the QUEUES of Tasks backend 'default' (default).",
+        "Background receiver tasks_receivers.audit_share cannot be enqueued: "
+        "queue 'audit' is not among the QUEUES of Tasks backend 'default' (default).",
+    ]
+
+
+class BackendWithoutPriorities(type(tasks_framework().task_backends["default"])):  # type: ignore[misc]
+    """The dummy backend, refusing priorities as RQ's backend does."""
+
+    supports_priority = False
+
+
+def test_priority_on_a_backend_without_priorities_is_reported() -> None:
+    backend = f"{__name__}.BackendWithoutPriorities"
+    no_priorities = {"default": {"BACKEND": backend, "QUEUES": ["default", "audit"]}}
+    with override_settings(TASKS=no_priorities):
+        errors = check_background_receivers()
+
+    assert [error.msg for error in errors] == [
+        "Background receiver tasks_receivers.audit_publication cannot be enqueued: "
+        "priority=5 is set, but Tasks backend 'default' (BackendWithoutPriorities) "
+        "does not support priorities."
     ]
 
 

@@ -13,10 +13,8 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -25,31 +23,9 @@ from typing import Any
 
 import pytest
 
-import signalkit
+from tasks_processes import free_port, python
 
-TESTS = Path(__file__).resolve().parent
-# The processes use the same signalkit as the tests (an installed wheel in tox).
-PYTHONPATH = os.pathsep.join([str(TESTS), str(Path(signalkit.__file__).parents[1])])
 TABLE = "django_tasks_database_dbtaskresult"
-
-
-def python(env: dict[str, str], *args: str) -> str:
-    """Run ``python *args`` with the worker-test settings; return its stdout."""
-    done = subprocess.run(
-        [sys.executable, *args],
-        cwd=TESTS,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "settings_tasks",
-            "PYTHONPATH": PYTHONPATH,
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 class QueueDatabase:
@@ -140,18 +116,12 @@ def _postgres_bin() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PostgresServer:
     """A throw-away PostgreSQL server in a temporary directory."""
 
     def __init__(self, bin_dir: Path) -> None:
         self.bin_dir = bin_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="signalkit-postgres-"))
         # PostgreSQL refuses to run as root: run it as an unprivileged user.
         self.user = "postgres" if os.getuid() == 0 else None
