@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tasks_processes import free_port, python
+from tasks_processes import Process, free_port, process_env, python, wait_for
 
 TABLE = "django_tasks_database_dbtaskresult"
 
@@ -36,8 +37,8 @@ class QueueDatabase:
         self._connect = connect
         self._log = log
 
-    def run_scenario(self, name: str) -> Any:
-        return json.loads(python(self.env, "-m", "tasks_scenarios", name))
+    def run_scenario(self, *args: str) -> Any:
+        return json.loads(python(self.env, "-m", "tasks_scenarios", *args))
 
     def run_worker(self) -> None:
         python(
@@ -339,3 +340,29 @@ def test_instance_deleted_before_the_worker_runs_is_skipped_not_retried(
         f"skipped: argument 'post': testapp.Post with pk {post} no longer exists"
     }
     assert queue_db.calls() == []
+
+
+def test_worker_killed_mid_task_leaves_it_running_and_never_runs_it_again(
+    queue_db: QueueDatabase, tmp_path: Path
+) -> None:
+    queue_db.run_scenario("request-slow", "db-kill")
+    worker = Process(
+        [sys.executable, "-m", "django", "db_worker", "--queue-name", "*"],
+        process_env("settings_tasks", queue_db.env),
+        tmp_path / "worker.log",
+    )
+
+    def events() -> list[str]:
+        return [
+            call["event"] for call in queue_db.calls() if call.get("key") == "db-kill"
+        ]
+
+    try:
+        wait_for(lambda: events() == ["started"], "the task to start")
+    finally:
+        worker.kill()
+    queue_db.run_worker()
+
+    # At most once: the row stays RUNNING and no worker takes it again.
+    assert [task["status"] for task in queue_db.tasks()] == ["RUNNING"]
+    assert events() == ["started"]
