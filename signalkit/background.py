@@ -162,14 +162,17 @@ class BackgroundReceiver:
         if _is_queue_model(sender):
             return None
         payload = encode(self.path, signal, sender, named)
+        # Made now, so that a receiver a worker would not find or a backend
+        # that is not configured raises at the send, not at the commit.
+        task = self.task()
         using = named.get("using")
         using = using if isinstance(using, str) else None
         if transaction.get_connection(using).in_atomic_block and not (
-            _queue_is_in(self.backend_alias, using)
+            _queue_is_in(task.backend, using)
         ):
 
             def enqueue() -> None:
-                self.enqueue(payload)
+                task.enqueue(**payload)
 
             # Django's log of a failed robust callback names it by __qualname__.
             enqueue.__qualname__ = f"enqueue of background receiver {self.path}"
@@ -177,13 +180,17 @@ class BackgroundReceiver:
             # does not stop the on-commit callbacks registered after this one.
             transaction.on_commit(enqueue, using=using, robust=True)
             return EnqueuedOnCommit(using)
-        return Enqueued(self.enqueue(payload))
+        return Enqueued(str(task.enqueue(**payload).id))
 
-    def enqueue(self, payload: dict[str, Any]) -> str:
-        """Enqueue the task for one send and return the task's id."""
+    def task(self) -> Task[..., Any]:
+        """The task that a send enqueues now, on this receiver's backend and queue.
+
+        Raises :class:`BackgroundReceiverError` when a worker could not import
+        the receiver, and the Tasks framework's own error when the backend is
+        not configured or refuses the queue or priority.
+        """
         self._check_importable()
-        result = _task(self.backend_alias, self.queue, self.priority).enqueue(**payload)
-        return str(result.id)
+        return _task(self.backend_alias, self.queue, self.priority)
 
     def _check_importable(self) -> None:
         # At connect time the receiver's module is still being imported, so

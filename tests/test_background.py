@@ -19,6 +19,7 @@ from typing import Any
 import django
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.dispatch import Signal as DjangoSignal
 from django.test import override_settings
@@ -48,6 +49,7 @@ from tasks_receivers import post_published
 from testapp.models import Comment, Post
 
 RUN_AT_ONCE = override_settings(SIGNALKIT_TASKS_BACKEND="immediate")
+DummyBackend = type(tasks_framework().task_backends["default"])
 
 
 @pytest.fixture
@@ -284,8 +286,21 @@ def test_send_in_a_rolled_back_transaction_enqueues_nothing(queue: list[Any]) ->
     assert queue == []
 
 
+class BrokerDown(DummyBackend):  # type: ignore[misc,valid-type]
+    """The dummy backend, failing every enqueue as a backend whose broker is down."""
+
+    def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
+        raise ConnectionError("the broker is down")
+
+
 @pytest.mark.django_db(transaction=True)
-@override_settings(SIGNALKIT_TASKS_BACKEND="missing")
+@override_settings(
+    TASKS={
+        **settings.TASKS,
+        "down": {"BACKEND": f"{__name__}.BrokerDown", "QUEUES": ["default", "audit"]},
+    },
+    SIGNALKIT_TASKS_BACKEND="down",
+)
 def test_enqueue_failing_at_commit_is_logged_and_later_callbacks_still_run(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -306,6 +321,18 @@ def test_enqueue_failing_at_commit_is_logged_and_later_callbacks_still_run(
         "Error calling enqueue of background receiver tasks_receivers.audit_publication",
         "Error calling enqueue of background receiver tasks_receivers.notify_followers",
     ]
+    assert {
+        str(record.exc_info[1]) for record in caplog.records if record.exc_info
+    } == {"the broker is down"}
+
+
+@pytest.mark.django_db
+@override_settings(SIGNALKIT_TASKS_BACKEND="missing")
+def test_unconfigured_backend_raises_at_the_send_even_inside_a_transaction() -> None:
+    post = Post.objects.create(title="Hello")
+
+    with pytest.raises(ImproperlyConfigured, match="missing"), transaction.atomic():
+        post_published.send(sender=Post, post=post)
 
 
 # The transactional outbox: django-tasks-db's queue in the sending database
@@ -713,7 +740,7 @@ def test_queue_missing_from_the_backend_is_reported() -> None:
     ]
 
 
-class BackendWithoutPriorities(type(tasks_framework().task_backends["default"])):  # type: ignore[misc]
+class BackendWithoutPriorities(DummyBackend):  # type: ignore[misc,valid-type]
     """The dummy backend, refusing priorities as RQ's backend does."""
 
     supports_priority = False
