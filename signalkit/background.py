@@ -356,10 +356,8 @@ def _queue_is_in(backend: str, using: str | None) -> bool:
 
 
 def _database_backend_writes_to(backend: str, database: str) -> bool:
-    try:
-        instance = tasks_framework().task_backends[backend]
-    except (ImportError, ImproperlyConfigured):
-        return False  # The enqueue itself raises, naming the backend.
+    # Called with the backend of a task already made, so it is configured.
+    instance = tasks_framework().task_backends[backend]
     try:
         from django_tasks_db.backend import DatabaseBackend
     except ImportError:
