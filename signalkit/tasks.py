@@ -7,50 +7,67 @@ it by the dotted path stored with each task, ``signalkit.tasks.run_receiver``.
 
 Importing this module checks the task against the Tasks backends (``@task``
 does), so signalkit imports it lazily, at the first enqueue
-(:mod:`signalkit.background`).
+(:mod:`signalkit.background`). The import never fails: every Celery worker of
+a project with signalkit installed imports it, background receivers or not.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from signalkit.conf import conf
+from signalkit.exceptions import BackgroundReceiverError
 from signalkit.task_payload import run_in_worker
-
-try:
-    from django.tasks import task, task_backends
-except ImportError:  # Django 5.2: the django-tasks backport.
-    from django_tasks import (  # type: ignore[no-redef,assignment]
-        task,
-        task_backends,
-    )
+from signalkit.tasks_framework import tasks_framework
 
 if TYPE_CHECKING:
     from django.tasks import Task
 
 
-@task(backend=conf.TASKS_BACKEND, queue_name=conf.TASKS_QUEUE_NAME)
 def run_receiver(
     receiver: str, signal: str, sender: list[Any] | None, arguments: dict[str, Any]
 ) -> dict[str, str] | None:
-    """Call the background receiver at dotted path *receiver* for one send."""
+    """Call the background receiver at dotted path *receiver* for one send.
+
+    Replaced below by the task made of it, as ``@task`` would.
+    """
     return run_in_worker(receiver, signal, sender, arguments)
+
+
+_FUNCTION = run_receiver
 
 
 def task_for(backend: str, queue_name: str, priority: int | None) -> Task[..., Any]:
     """:data:`run_receiver` as a task of *backend*, on *queue_name*.
 
     Made with *backend*'s own task class: some backends (the Celery ones)
-    register the task with their queue when that class is created.
+    register the task with their queue when that class is created. Raises the
+    Tasks framework's errors when *backend* is not configured or refuses the
+    queue or priority.
     """
-    if backend == run_receiver.backend:
-        made = run_receiver
-    else:
-        made = task(backend=backend, queue_name=queue_name)(run_receiver.func)
-    return made.using(queue_name=queue_name, priority=priority)
+    made = tasks_framework().task(backend=backend, queue_name=queue_name)(_FUNCTION)
+    return cast("Task[..., Any]", made.using(priority=priority))
+
+
+def module_task() -> Task[..., Any] | None:
+    """The task workers import, on ``SIGNALKIT_TASKS_BACKEND``, if it can be made.
+
+    ``None`` when the Tasks framework is not installed or that backend or
+    queue is not configured: then no process with these settings can enqueue
+    it either (``signalkit.E010``-``E012`` say why), and the Celery worker
+    that imported this module with every app's tasks must still start.
+    """
+    try:
+        framework = tasks_framework()
+    except BackgroundReceiverError:
+        return None
+    try:
+        return task_for(conf.TASKS_BACKEND, conf.TASKS_QUEUE_NAME, None)
+    except (ImproperlyConfigured, framework.exceptions.TaskException):
+        return None
 
 
 def register_with_every_backend() -> list[str]:
@@ -60,10 +77,14 @@ def register_with_every_backend() -> list[str]:
     name a backend of its own (``backend=...``). Backends that cannot be
     loaded are left out: ``signalkit.E012`` reports them. Returns the aliases.
     """
+    try:
+        backends = tasks_framework().task_backends
+    except BackgroundReceiverError:
+        return []
     registered = []
     for alias in getattr(settings, "TASKS", {}):
         try:
-            backend = task_backends[alias]
+            backend = backends[alias]
         except (ImportError, ImproperlyConfigured):
             continue
         queues = backend.queues
@@ -77,4 +98,7 @@ def register_with_every_backend() -> list[str]:
     return registered
 
 
+_made = module_task()
+if _made is not None:
+    run_receiver = _made  # type: ignore[assignment]
 register_with_every_backend()

@@ -2,18 +2,75 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import pytest
 from django.test import override_settings
+from django.utils.module_loading import import_string
 
 from signalkit import tasks
-from signalkit.tasks import register_with_every_backend, run_receiver, task_for
+from signalkit.tasks import module_task, register_with_every_backend, task_for
+from tasks_processes import python
 
+# What a worker finds at the path stored with each task.
+run_receiver: Any = import_string("signalkit.tasks.run_receiver")
 TASKS_PACKAGE = type(run_receiver).__module__.rsplit(".", 1)[0]
 DUMMY = f"{TASKS_PACKAGE}.backends.dummy.DummyBackend"
 
 
 def test_task_is_stored_under_the_path_workers_import() -> None:
     assert run_receiver.module_path == "signalkit.tasks.run_receiver"
+    assert (run_receiver.backend, run_receiver.queue_name) == ("default", "default")
+
+
+@override_settings(SIGNALKIT_TASKS_BACKEND="nowhere")
+def test_no_module_task_when_its_backend_is_not_configured() -> None:
+    assert module_task() is None
+
+
+@override_settings(SIGNALKIT_TASKS_QUEUE_NAME="not-a-queue")
+def test_no_module_task_when_the_backend_refuses_its_queue() -> None:
+    assert module_task() is None
+
+
+def test_no_module_task_and_nothing_registered_without_the_tasks_framework(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "django.tasks", None)
+    monkeypatch.setitem(sys.modules, "django_tasks", None)
+
+    assert module_task() is None
+    assert register_with_every_backend() == []
+
+
+IMPORT_AS_CELERY_DOES = """
+import sys
+import django
+
+django.setup()
+from django.conf import settings
+
+{arrange}
+import signalkit.tasks
+
+print(type(signalkit.tasks.run_receiver).__name__)
+"""
+
+
+@pytest.mark.parametrize(
+    "arrange",
+    [
+        "settings.SIGNALKIT_TASKS_BACKEND = 'nowhere'",
+        "sys.modules['django.tasks'] = sys.modules['django_tasks'] = None",
+    ],
+    ids=["unconfigured-backend", "no-tasks-framework"],
+)
+def test_importing_the_tasks_module_never_fails(arrange: str) -> None:
+    # A Celery worker imports every installed app's tasks module at start-up.
+    out = python({}, "-c", IMPORT_AS_CELERY_DOES.format(arrange=arrange))
+
+    assert out.strip() == "function"
 
 
 def test_task_for_the_default_backend_takes_the_queue_and_priority() -> None:
