@@ -98,7 +98,6 @@ def register_with_every_backend() -> list[str]:
     return registered
 
 
-_made = module_task()
-if _made is not None:
-    run_receiver = _made  # type: ignore[assignment]
+# Without a task (see module_task) the function stays: the module imports.
+run_receiver = module_task() or run_receiver  # type: ignore[assignment]
 register_with_every_backend()
