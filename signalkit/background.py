@@ -1,26 +1,380 @@
-"""The one Django Task that runs every background receiver in a worker.
+"""Background receivers: a receiver that runs as a Django Task, not in-process.
 
-Import it lazily (signalkit does, at the first enqueue): ``@task`` checks the
-task against the Tasks backend when this module is imported. A worker imports
-it as ``signalkit.background.run_receiver``, the path stored with each task.
+``@receiver(signal, background=True)`` connects a :class:`BackgroundReceiver`
+in place of the function. Each send turns the arguments into JSON (model
+instances as ``(label, pk)``, see :mod:`signalkit.task_payload`), then
+enqueues :data:`signalkit.tasks.run_receiver`, one generic task that a worker
+runs with the receiver's dotted path.
+
+Inside a transaction, a backend that keeps its queue in that very database
+(django-tasks-db on the same alias) gets the task at once: it is written in
+the transaction, so it commits or rolls back with the data (a transactional
+outbox). Any other backend gets it when the transaction commits, so a
+rollback enqueues nothing.
+
+Importing this module imports nothing of the Tasks framework: ``@task``
+checks a task against its backend when its module is imported, so the task
+lives in :mod:`signalkit.tasks`, imported at the first enqueue.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import inspect
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from signalkit.conf import conf
-from signalkit.tasks import run_in_worker
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.db import DEFAULT_DB_ALIAS, router, transaction
+from django.dispatch import Signal as DjangoSignal
+from django.utils.module_loading import import_string
 
-try:
-    from django.tasks import task
-except ImportError:  # Django 5.2: the django-tasks backport.
-    from django_tasks import task  # type: ignore[no-redef]
+from signalkit.conf import conf, problem
+from signalkit.exceptions import (
+    BackgroundArgumentError,
+    BackgroundReceiverError,
+    ObjectGone,
+)
+from signalkit.naming import callable_name
+from signalkit.task_payload import encode
+from signalkit.tasks_framework import tasks_framework
+
+if TYPE_CHECKING:
+    from django.tasks import Task
+
+__all__ = [
+    "BackgroundArgumentError",
+    "BackgroundReceiver",
+    "BackgroundReceiverError",
+    "Enqueued",
+    "EnqueuedOnCommit",
+    "ObjectGone",
+    "backend_problems",
+    "background_receivers",
+    "connect_background",
+]
+
+TASK_OPTIONS = ("queue_name", "priority", "backend")
+
+# Apps whose models hold the task queue itself: a background receiver of, say,
+# post_save for every sender must not enqueue a task for each saved task row.
+QUEUE_APP_LABELS = frozenset({"django_tasks_database", "django_tasks"})
 
 
-@task(backend=conf.TASKS_BACKEND, queue_name=conf.TASKS_QUEUE_NAME)
-def run_receiver(
-    receiver: str, signal: str, sender: list[Any] | None, arguments: dict[str, Any]
-) -> dict[str, str] | None:
-    """Call the background receiver at dotted path *receiver* for one send."""
-    return run_in_worker(receiver, signal, sender, arguments)
+class Enqueued:
+    """What a background receiver returns when it has enqueued its task.
+
+    Inside a transaction this happens only when the backend keeps its queue
+    in that database: the task becomes visible to workers at COMMIT and is
+    gone after a rollback. Recordings and the toolbar panel show it with the status ``"enqueued"``.
+    """
+
+    signalkit_status: ClassVar[str] = "enqueued"
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id = task_id
+        self.signalkit_summary = f"task {task_id}"
+
+    def __repr__(self) -> str:
+        return f"<Enqueued task {self.task_id}>"
+
+
+class EnqueuedOnCommit:
+    """What a background receiver returns when sent inside a transaction.
+
+    The backend keeps its queue elsewhere (Redis, another database), so the
+    task is enqueued when the transaction commits, and never after a
+    rollback: there is no task id yet.
+    """
+
+    signalkit_status: ClassVar[str] = "enqueued"
+    signalkit_summary = "on commit"
+
+    def __init__(self, using: str | None) -> None:
+        self.using = using
+
+    def __repr__(self) -> str:
+        return "<Enqueued on commit>"
+
+
+def _dotted_path(func: Callable[..., Any]) -> str:
+    """Where a worker will import *func* from, or raise naming the problem."""
+    name = callable_name(func)
+    if isinstance(func, functools.partial):
+        problem = "a functools.partial has no dotted path a worker could import"
+    elif inspect.ismethod(func):
+        problem = "a bound method cannot be imported by a worker"
+    elif not inspect.isfunction(func):
+        problem = "only functions can be imported by a worker, not other callables"
+    elif func.__name__ == "<lambda>":
+        problem = "a lambda has no name a worker could import"
+    elif "<locals>" in func.__qualname__:
+        problem = "a function defined inside another function cannot be imported"
+    else:
+        return f"{func.__module__}.{func.__qualname__}"
+    raise BackgroundReceiverError(
+        f"Receiver {name} cannot run in the background: {problem}. Connect a "
+        f"function defined at module level instead."
+    )
+
+
+class BackgroundReceiver:
+    """Connected in place of a background receiver; enqueues it on each send."""
+
+    def __init__(
+        self,
+        signal: DjangoSignal,
+        func: Callable[..., Any],
+        *,
+        path: str,
+        queue_name: str | None,
+        priority: int | None,
+        backend: str | None,
+    ) -> None:
+        # Named, documented and signature-checked (W001) as the function itself.
+        functools.update_wrapper(self, func)
+        self.signal = signal
+        self.func = func
+        self.path = path
+        self.queue_name = queue_name
+        self.priority = priority
+        self.backend = backend
+        self._importable = False
+
+    def __repr__(self) -> str:
+        return f"<BackgroundReceiver {self.path}>"
+
+    @property
+    def backend_alias(self) -> str:
+        """The Tasks backend this receiver's tasks go to."""
+        return self.backend or conf.TASKS_BACKEND
+
+    @property
+    def queue(self) -> str:
+        """The queue this receiver's tasks go to."""
+        return self.queue_name or conf.TASKS_QUEUE_NAME
+
+    def __call__(
+        self, signal: DjangoSignal, sender: Any, **named: Any
+    ) -> Enqueued | EnqueuedOnCommit | None:
+        if _is_queue_model(sender):
+            return None
+        payload = encode(self.path, signal, sender, named)
+        # Made now, so that a receiver a worker would not find or a backend
+        # that is not configured raises at the send, not at the commit.
+        task = self.task()
+        using = named.get("using")
+        using = using if isinstance(using, str) else None
+        if transaction.get_connection(using).in_atomic_block and not (
+            _queue_is_in(task.backend, using)
+        ):
+
+            def enqueue() -> None:
+                task.enqueue(**payload)
+
+            # Django's log of a failed robust callback names it by __qualname__.
+            enqueue.__qualname__ = f"enqueue of background receiver {self.path}"
+            # robust: a failing enqueue (the broker is down) is logged and
+            # does not stop the on-commit callbacks registered after this one.
+            transaction.on_commit(enqueue, using=using, robust=True)
+            return EnqueuedOnCommit(using)
+        return Enqueued(str(task.enqueue(**payload).id))
+
+    def task(self) -> Task[..., Any]:
+        """The task that a send enqueues now, on this receiver's backend and queue.
+
+        Raises :class:`BackgroundReceiverError` when a worker could not import
+        the receiver, and the Tasks framework's own error when the backend is
+        not configured or refuses the queue or priority.
+        """
+        self._check_importable()
+        return _task(self.backend_alias, self.queue, self.priority)
+
+    def _check_importable(self) -> None:
+        # At connect time the receiver's module is still being imported, so
+        # whether the worker will find this very function is checked here.
+        if self._importable:
+            return
+        try:
+            found = import_string(self.path)
+        except ImportError:
+            found = None
+        if found is not self.func:
+            raise BackgroundReceiverError(
+                f"Receiver {self.path} cannot run in the background: a worker "
+                f"importing {self.path!r} would not find it. Connect it with "
+                f"@signalkit.receiver(..., background=True) as the outermost "
+                f"decorator of a module-level function."
+            )
+        self._importable = True
+
+
+def _is_queue_model(sender: Any) -> bool:
+    meta = getattr(sender, "_meta", None)
+    return isinstance(sender, type) and getattr(meta, "app_label", None) in (
+        QUEUE_APP_LABELS
+    )
+
+
+_connected: weakref.WeakSet[BackgroundReceiver] = weakref.WeakSet()
+
+
+def connect_background(
+    signal: DjangoSignal,
+    func: Callable[..., Any],
+    *,
+    sender: Any = None,
+    dispatch_uid: Any = None,
+    **task_options: Any,
+) -> BackgroundReceiver:
+    """Connect *func* to *signal* so that each send enqueues it as a task.
+
+    *task_options* are ``queue_name``, ``priority`` and ``backend``; when left
+    out, ``SIGNALKIT_TASKS_QUEUE_NAME`` and ``SIGNALKIT_TASKS_BACKEND`` apply
+    at each send. Raises :class:`BackgroundReceiverError` at once when a
+    worker could not import *func* or an option is wrong.
+    """
+    path = _dotted_path(func)
+    unknown = sorted(set(task_options) - set(TASK_OPTIONS))
+    if unknown:
+        raise BackgroundReceiverError(
+            f"Receiver {path} got unknown task options {', '.join(unknown)}; "
+            f"background receivers take {', '.join(TASK_OPTIONS)}."
+        )
+    for option in ("queue_name", "backend"):
+        value = task_options.get(option)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise BackgroundReceiverError(
+                f"Receiver {path}: {option} must be a non-empty string, not {value!r}."
+            )
+    priority = task_options.get("priority")
+    if priority is not None and (
+        isinstance(priority, bool) or not isinstance(priority, int)
+    ):
+        raise BackgroundReceiverError(
+            f"Receiver {path}: priority must be an integer, not {priority!r}."
+        )
+    proxy = BackgroundReceiver(
+        signal,
+        func,
+        path=path,
+        queue_name=task_options.get("queue_name"),
+        priority=priority,
+        backend=task_options.get("backend"),
+    )
+    # A worker imports the receiver's module again: the uid keeps that from
+    # connecting a second proxy.
+    uid = dispatch_uid if dispatch_uid is not None else f"signalkit.background:{path}"
+    signal.connect(proxy, sender=sender, weak=False, dispatch_uid=uid)
+    _connected.add(proxy)
+    return proxy
+
+
+def background_receivers() -> list[BackgroundReceiver]:
+    """Every background receiver connected so far, by dotted path."""
+    return sorted(_connected, key=lambda proxy: proxy.path)
+
+
+def backend_problems() -> list[tuple[BackgroundReceiver, str]]:
+    """Background receivers whose Tasks backend or queue is not usable."""
+    problems: list[tuple[BackgroundReceiver, str]] = []
+    proxies = background_receivers()
+    if not proxies:
+        return problems
+    try:
+        framework = tasks_framework()
+    except BackgroundReceiverError as error:
+        return [(proxy, str(error)) for proxy in proxies]
+    for proxy in proxies:
+        if (proxy.backend is None and problem("TASKS_BACKEND")) or (
+            proxy.queue_name is None and problem("TASKS_QUEUE_NAME")
+        ):
+            continue  # A bad setting: signalkit.E010/E011 report it.
+        alias, queue = proxy.backend_alias, proxy.queue
+        try:
+            backend = framework.task_backends[alias]
+        except (ImportError, ImproperlyConfigured) as error:
+            problems.append(
+                (proxy, f"its Tasks backend {alias!r} is not usable: {error}")
+            )
+            continue
+        queues = getattr(backend, "queues", None)
+        if queues and queue not in queues:
+            problems.append(
+                (
+                    proxy,
+                    f"queue {queue!r} is not among the QUEUES of Tasks backend "
+                    f"{alias!r} ({', '.join(sorted(queues))})",
+                )
+            )
+        if proxy.priority and not getattr(backend, "supports_priority", False):
+            # Such as RQ's: every enqueue would raise (or, on commit, be logged).
+            problems.append(
+                (
+                    proxy,
+                    f"priority={proxy.priority} is set, but Tasks backend {alias!r} "
+                    f"({type(backend).__name__}) does not support priorities",
+                )
+            )
+    return problems
+
+
+_tasks: dict[tuple[str, str, int | None], Task[..., Any]] = {}
+
+
+def _task(backend: str, queue_name: str, priority: int | None) -> Task[..., Any]:
+    key = (backend, queue_name, priority)
+    task = _tasks.get(key)
+    if task is None:
+        tasks_framework()  # A clear error when the framework is missing.
+        from signalkit.tasks import task_for
+
+        task = task_for(backend, queue_name, priority)
+        _tasks[key] = task
+    return task
+
+
+_queue_in: dict[tuple[str, str], bool] = {}
+
+
+def _queue_is_in(backend: str, using: str | None) -> bool:
+    """Whether *backend* writes its tasks to the database *using*.
+
+    True for django-tasks-db's ``DatabaseBackend`` when the router sends its
+    task table to that database: a task written there inside a transaction
+    commits or rolls back with it.
+    """
+    database = using or DEFAULT_DB_ALIAS
+    key = (backend, database)
+    found = _queue_in.get(key)
+    if found is None:
+        found = _database_backend_writes_to(backend, database)
+        _queue_in[key] = found
+    return found
+
+
+def _database_backend_writes_to(backend: str, database: str) -> bool:
+    # Called with the backend of a task already made, so it is configured.
+    instance = tasks_framework().task_backends[backend]
+    try:
+        from django_tasks_db.backend import DatabaseBackend
+    except ImportError:
+        return False
+    if not isinstance(instance, DatabaseBackend):
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return router.db_for_write(DBTaskResult) == database
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("TASKS", "DATABASES", "DATABASE_ROUTERS") or setting.startswith(
+        "SIGNALKIT_TASKS_"
+    ):
+        _tasks.clear()
+        _queue_in.clear()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="signalkit.background")

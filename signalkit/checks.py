@@ -186,7 +186,7 @@ def check_background_receivers(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """Error for background receivers whose Tasks backend or queue is unusable."""
-    from signalkit.tasks import backend_problems
+    from signalkit.background import backend_problems
 
     problems = backend_problems()
     if not problems:

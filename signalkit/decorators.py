@@ -52,7 +52,7 @@ def receiver(
                 f"{getattr(func, '__name__', 'receiver')}(sender, ..., **kwargs)."
             )
         if background:
-            from signalkit.tasks import connect_background
+            from signalkit.background import connect_background
 
             for each in signals:
                 connect_background(

@@ -31,3 +31,21 @@ class UnknownSignalError(LookupError):
     def __str__(self) -> str:
         # KeyError-style repr quoting would hide the message's own quotes.
         return str(self.args[0]) if self.args else ""
+
+
+class BackgroundReceiverError(ImproperlyConfigured):
+    """A receiver cannot run in the background as connected.
+
+    A worker imports the receiver by its dotted path, so it must be a function
+    defined at module level (not a lambda, a nested function, a bound method
+    or a ``functools.partial``), and the Django Tasks framework must be
+    installed.
+    """
+
+
+class BackgroundArgumentError(TypeError):
+    """A send passed a value that cannot travel to a worker as JSON."""
+
+
+class ObjectGone(LookupError):
+    """A model instance sent to a background receiver was deleted meanwhile."""

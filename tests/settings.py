@@ -64,9 +64,16 @@ if django.VERSION < (6, 0):
 else:
     _TASKS_PACKAGE = "django.tasks"
 
+# django-tasks-db's queue lives in the test database (see "database" below).
+INSTALLED_APPS += ["django_tasks_db"]
+
 TASKS = {
     "default": {
         "BACKEND": f"{_TASKS_PACKAGE}.backends.dummy.DummyBackend",
+        "QUEUES": ["default", "audit"],
+    },
+    "database": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
         "QUEUES": ["default", "audit"],
     },
     "immediate": {

@@ -11,9 +11,6 @@ from __future__ import annotations
 import os
 
 from settings import *  # noqa: F403
-from settings import INSTALLED_APPS
-
-INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db"]
 
 if os.environ.get("SIGNALKIT_TASKS_PG"):
     _host, _port, _name = os.environ["SIGNALKIT_TASKS_PG"].split(":")

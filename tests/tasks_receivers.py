@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 from django.db.models.signals import post_save
@@ -20,6 +21,9 @@ post_published = Signal(args=["post"], optional_args=["note"])
 report_requested = Signal(args=["topic"])
 something_happened = Signal(optional_args=["value"])
 happened_later = Signal(args=["value"])
+slow_requested = Signal(args=["key"])
+# Receivers on two queues and no priority: every backend can carry them.
+post_shared = Signal(args=["post"], optional_args=["note"])
 
 calls: list[dict[str, Any]] = []
 
@@ -78,3 +82,34 @@ def remember(sender: Any, value: Any = None, **kwargs: Any) -> None:
 @receiver(happened_later, background=True)
 async def remember_later(sender: Any, value: Any, **kwargs: Any) -> None:
     note_call(receiver="remember_later", sender=sender, value=value)
+
+
+@receiver(post_shared, background=True)
+def share_post(sender: Any, post: Any, note: str = "", **kwargs: Any) -> None:
+    note_call(receiver="share_post", post=post.pk, title=post.title, note=note)
+
+
+@receiver(post_shared, background=True, queue_name="audit")
+def audit_share(sender: Any, post: Any, **kwargs: Any) -> None:
+    note_call(receiver="audit_share", post=post.pk)
+
+
+def attempts(key: str) -> int:
+    """How many times finish_on_second_attempt started for *key* (log file)."""
+    log = os.environ.get("SIGNALKIT_TASKS_LOG")
+    if not log or not os.path.exists(log):
+        return 0
+    with open(log) as file:
+        entries = [json.loads(line) for line in file]
+    return sum(
+        entry.get("key") == key and entry.get("event") == "started" for entry in entries
+    )
+
+
+@receiver(slow_requested, background=True)
+def finish_on_second_attempt(sender: Any, key: str, **kwargs: Any) -> None:
+    """Busy for minutes on its first attempt: a test kills its worker meanwhile."""
+    note_call(receiver="finish_on_second_attempt", key=key, event="started")
+    if attempts(key) == 1:
+        time.sleep(300)
+    note_call(receiver="finish_on_second_attempt", key=key, event="finished")

@@ -37,6 +37,47 @@ def publish(*, commit: bool) -> dict[str, Any]:
     return {"post": post.pk, "responses": [repr(result) for _, result in responses]}
 
 
+def publish_after_a_failing_callback() -> dict[str, Any]:
+    """An on-commit callback registered before the send raises at COMMIT."""
+    from django.db import transaction
+
+    import tasks_receivers
+    from testapp.models import Post
+
+    def fail() -> None:
+        raise Rollback("an earlier on-commit callback failed")
+
+    try:
+        with transaction.atomic():
+            transaction.on_commit(fail)
+            post = Post.objects.create(title="Committed")
+            tasks_receivers.post_published.send(sender=Post, post=post)
+    except Rollback as error:
+        return {"post": post.pk, "error": str(error)}
+    raise AssertionError("the callback did not raise")
+
+
+def publish_in_a_rolled_back_savepoint() -> dict[str, Any]:
+    """A send in a savepoint that rolls back, then one in the outer transaction."""
+    from django.db import transaction
+
+    import tasks_receivers
+    from testapp.models import Post
+
+    with transaction.atomic():
+        post = Post.objects.create(title="Outer")
+        try:
+            with transaction.atomic():
+                tasks_receivers.post_published.send(
+                    sender=Post, post=post, note="rolled back"
+                )
+                raise Rollback
+        except Rollback:
+            pass
+        tasks_receivers.post_published.send(sender=Post, post=post, note="kept")
+    return {"post": post.pk}
+
+
 def publish_then_delete() -> dict[str, Any]:
     import tasks_receivers
     from testapp.models import Post
@@ -50,17 +91,105 @@ def publish_then_delete() -> dict[str, Any]:
 def request_report() -> dict[str, Any]:
     import tasks_receivers
 
-    tasks_receivers.report_requested.send(sender=None, topic="sales")
-    return {}
+    responses = tasks_receivers.report_requested.send(sender=None, topic="sales")
+    return {"tasks": [result.task_id for _, result in responses]}
+
+
+def share_many(count: str, outcome: str = "commit") -> dict[str, Any]:
+    """*count* sends, each in a transaction of its own that commits or not."""
+    from django.db import transaction
+
+    import tasks_receivers
+    from testapp.models import Post
+
+    posts = []
+    for number in range(int(count)):
+        try:
+            with transaction.atomic():
+                post = Post.objects.create(title=f"Post {number}")
+                tasks_receivers.post_shared.send(
+                    sender=Post, post=post, note=str(number)
+                )
+                if outcome == "rollback":
+                    raise Rollback
+        except Rollback:
+            continue
+        posts.append(post.pk)
+    return {"posts": posts}
+
+
+def share_then_rename() -> dict[str, Any]:
+    """The row changes after the send: the worker must see the new title."""
+    import tasks_receivers
+    from testapp.models import Post
+
+    post = Post.objects.create(title="Before")
+    tasks_receivers.post_shared.send(sender=Post, post=post)
+    Post.objects.filter(pk=post.pk).update(title="Renamed after the send")
+    return {"post": post.pk}
+
+
+def request_slow(key: str) -> dict[str, Any]:
+    import tasks_receivers
+
+    responses = tasks_receivers.slow_requested.send(sender=None, key=key)
+    return {"tasks": [result.task_id for _, result in responses]}
+
+
+def result(task_id: str) -> dict[str, Any]:
+    """What the Tasks backend knows of one task."""
+    from signalkit.tasks_framework import tasks_framework
+
+    found = tasks_framework().task_backends["default"].get_result(task_id)
+    return {
+        "status": str(found.status),
+        "errors": [
+            {
+                "exception_class_path": error.exception_class_path,
+                "traceback": error.traceback,
+            }
+            for error in found.errors
+        ],
+    }
+
+
+def rq_clean_registries() -> dict[str, Any]:
+    """What an RQ worker's maintenance does once a job's heartbeat has expired.
+
+    The heartbeat outlives a job by at least a minute; cleaning up as of an
+    hour from now spares the test that wait and runs RQ's own code.
+    """
+    import time
+
+    import django_rq
+    from django_tasks_rq import Job
+    from rq.registry import StartedJobRegistry
+
+    abandoned: list[str] = []
+    failed: list[str] = []
+    for name in ("default", "audit"):
+        queue = django_rq.get_queue(name, job_class=Job)
+        registry = StartedJobRegistry(queue=queue)
+        abandoned += registry.get_job_ids()
+        registry.cleanup(timestamp=time.time() + 3600)
+        failed += queue.failed_job_registry.get_job_ids()
+    return {"abandoned": abandoned, "failed": failed}
 
 
 SCENARIOS: dict[str, Any] = {
     "commit": lambda: publish(commit=True),
     "rollback": lambda: publish(commit=False),
     "publish-then-delete": publish_then_delete,
+    "failing-callback": publish_after_a_failing_callback,
+    "savepoint-rollback": publish_in_a_rolled_back_savepoint,
     "request-report": request_report,
+    "share-many": share_many,
+    "share-then-rename": share_then_rename,
+    "request-slow": request_slow,
+    "result": result,
+    "rq-clean-registries": rq_clean_registries,
 }
 
 if __name__ == "__main__":
     django.setup()
-    print(json.dumps(SCENARIOS[sys.argv[1]]()))
+    print(json.dumps(SCENARIOS[sys.argv[1]](*sys.argv[2:])))

@@ -491,7 +491,7 @@ def test_catalog_marks_background_receivers_with_queue_and_backend(
 def test_catalog_keeps_the_dispatch_uid_given_to_a_background_receiver(
     connect: Connect,
 ) -> None:
-    from signalkit.tasks import connect_background
+    from signalkit.background import connect_background
 
     proxy = connect_background(legacy_event, receivers_zoo.plain, dispatch_uid="mine")
     try:

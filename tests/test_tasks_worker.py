@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,31 +24,9 @@ from typing import Any
 
 import pytest
 
-import signalkit
+from tasks_processes import Process, free_port, process_env, python, wait_for
 
-TESTS = Path(__file__).resolve().parent
-# The processes use the same signalkit as the tests (an installed wheel in tox).
-PYTHONPATH = os.pathsep.join([str(TESTS), str(Path(signalkit.__file__).parents[1])])
 TABLE = "django_tasks_database_dbtaskresult"
-
-
-def python(env: dict[str, str], *args: str) -> str:
-    """Run ``python *args`` with the worker-test settings; return its stdout."""
-    done = subprocess.run(
-        [sys.executable, *args],
-        cwd=TESTS,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "settings_tasks",
-            "PYTHONPATH": PYTHONPATH,
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 class QueueDatabase:
@@ -60,8 +37,8 @@ class QueueDatabase:
         self._connect = connect
         self._log = log
 
-    def run_scenario(self, name: str) -> Any:
-        return json.loads(python(self.env, "-m", "tasks_scenarios", name))
+    def run_scenario(self, *args: str) -> Any:
+        return json.loads(python(self.env, "-m", "tasks_scenarios", *args))
 
     def run_worker(self) -> None:
         python(
@@ -140,18 +117,12 @@ def _postgres_bin() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PostgresServer:
     """A throw-away PostgreSQL server in a temporary directory."""
 
     def __init__(self, bin_dir: Path) -> None:
         self.bin_dir = bin_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="signalkit-postgres-"))
         # PostgreSQL refuses to run as root: run it as an unprivileged user.
         self.user = "postgres" if os.getuid() == 0 else None
@@ -248,7 +219,11 @@ def test_commit_enqueues_one_task_per_background_receiver_and_the_worker_runs_it
 ) -> None:
     sent = queue_db.run_scenario("commit")
 
-    assert sent["responses"] == ["<Enqueued on commit>", "<Enqueued on commit>"]
+    # The queue is in the sending transaction's database: written inside it.
+    assert [response.split()[:2] for response in sent["responses"]] == [
+        ["<Enqueued", "task"],
+        ["<Enqueued", "task"],
+    ]
     assert sorted((task["receiver"], task["status"]) for task in queue_db.tasks()) == [
         ("tasks_receivers.audit_publication", "READY"),
         ("tasks_receivers.index_comment", "READY"),
@@ -298,6 +273,39 @@ def test_rollback_enqueues_nothing(queue_db: QueueDatabase) -> None:
     assert queue_db.tasks() == []
 
 
+def test_failing_earlier_on_commit_callback_loses_no_task(
+    queue_db: QueueDatabase,
+) -> None:
+    sent = queue_db.run_scenario("failing-callback")
+
+    queue_db.run_worker()
+
+    assert sent["error"] == "an earlier on-commit callback failed"
+    assert sorted((task["receiver"], task["status"]) for task in queue_db.tasks()) == [
+        ("tasks_receivers.audit_publication", "SUCCESSFUL"),
+        ("tasks_receivers.notify_followers", "SUCCESSFUL"),
+    ]
+    assert sorted(call["receiver"] for call in queue_db.calls()) == [
+        "audit_publication",
+        "notify_followers",
+    ]
+
+
+def test_rolled_back_savepoint_leaves_no_task_in_a_committed_transaction(
+    queue_db: QueueDatabase,
+) -> None:
+    queue_db.run_scenario("savepoint-rollback")
+
+    queue_db.run_worker()
+
+    assert [
+        (call["receiver"], call["note"])
+        for call in queue_db.calls()
+        if call["receiver"] == "notify_followers"
+    ] == [("notify_followers", "kept")]
+    assert len(queue_db.tasks()) == 2
+
+
 def test_receiver_that_raises_leaves_a_failed_task_with_its_traceback(
     queue_db: QueueDatabase,
 ) -> None:
@@ -332,3 +340,29 @@ def test_instance_deleted_before_the_worker_runs_is_skipped_not_retried(
         f"skipped: argument 'post': testapp.Post with pk {post} no longer exists"
     }
     assert queue_db.calls() == []
+
+
+def test_worker_killed_mid_task_leaves_it_running_and_never_runs_it_again(
+    queue_db: QueueDatabase, tmp_path: Path
+) -> None:
+    queue_db.run_scenario("request-slow", "db-kill")
+    worker = Process(
+        [sys.executable, "-m", "django", "db_worker", "--queue-name", "*"],
+        process_env("settings_tasks", queue_db.env),
+        tmp_path / "worker.log",
+    )
+
+    def events() -> list[str]:
+        return [
+            call["event"] for call in queue_db.calls() if call.get("key") == "db-kill"
+        ]
+
+    try:
+        wait_for(lambda: events() == ["started"], "the task to start")
+    finally:
+        worker.kill()
+    queue_db.run_worker()
+
+    # At most once: the row stays RUNNING and no worker takes it again.
+    assert [task["status"] for task in queue_db.tasks()] == ["RUNNING"]
+    assert events() == ["started"]

@@ -135,7 +135,9 @@ LOGGING = {
 }
 
 # Background receivers (blog.signals.announce_post) go to the database queue;
-# `python manage.py db_worker` runs them. Django 5.2 needs the django-tasks
+# `python manage.py db_worker` runs them. The queue is in the same database as
+# the posts, so a publish writes its task inside its own transaction: it
+# commits or rolls back with the post. Django 5.2 needs the django-tasks
 # backport; Django 6.x has django.tasks built in.
 if django.VERSION < (6, 0):
     INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db"), "django_tasks")

@@ -1,0 +1,167 @@
+"""The arguments of the background-receiver task, both ways.
+
+:func:`encode` turns one send into the task's JSON arguments in the sending
+process (model instances as ``(label, pk)``); :func:`run_in_worker` turns
+them back, in the worker, and calls the receiver. Both the sending side
+(:mod:`signalkit.background`) and the task (:mod:`signalkit.tasks`) use this
+module, which imports neither.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.apps import apps
+from django.db import models
+from django.dispatch import Signal as DjangoSignal
+from django.utils.module_loading import import_string
+
+from signalkit.exceptions import (
+    BackgroundArgumentError,
+    BackgroundReceiverError,
+    ObjectGone,
+)
+from signalkit.naming import object_label
+from signalkit.registry import registry
+
+logger = logging.getLogger("signalkit.tasks")
+
+
+def encode(
+    receiver: str, signal: DjangoSignal, sender: Any, named: dict[str, Any]
+) -> dict[str, Any]:
+    """The task's arguments for one send; raises at once if one can't travel."""
+    signal_name = registry.name_of(signal)
+    if signal_name is None:
+        raise BackgroundReceiverError(
+            f"Receiver {receiver} cannot run in the background: its signal "
+            f"{object_label(signal)} is not registered with signalkit, so a "
+            f"worker cannot find it by name. Declare it with "
+            f"signalkit.Signal or call signalkit.registry.register() on it."
+        )
+    encoder = _Encoder(receiver, signal_name)
+    encoded = {name: encoder.value(name, value) for name, value in named.items()}
+    text = encoder.to_json(named, encoded)
+    return {
+        "receiver": receiver,
+        "signal": signal_name,
+        "sender": encoder.sender(sender),
+        "arguments": json.loads(text),
+    }
+
+
+class _Encoder:
+    """Encodes one send's values for *receiver*, naming it in errors."""
+
+    def __init__(self, receiver: str, signal_name: str) -> None:
+        self.receiver = receiver
+        self.signal_name = signal_name
+
+    def fail(self, argument: str, problem: str) -> BackgroundArgumentError:
+        return BackgroundArgumentError(
+            f"{self.signal_name} cannot send argument {argument!r} to background "
+            f"receiver {self.receiver}: {problem}. Background receivers get model "
+            f"instances (sent as label and pk) and JSON-serialisable values only."
+        )
+
+    def value(self, name: str, value: Any) -> list[Any]:
+        if isinstance(value, models.Model):
+            if value.pk is None:
+                raise self.fail(name, f"the {value._meta.label} instance has no pk yet")
+            # An int stays an int; a UUID or other key travels as its text.
+            pk = value.pk if isinstance(value.pk, int) else str(value.pk)
+            return ["model", value._meta.label, pk]
+        if isinstance(value, type) and issubclass(value, models.Model):
+            return ["model_class", value._meta.label]
+        if isinstance(value, (set, frozenset)):
+            # Such as post_save's update_fields or m2m_changed's pk_set.
+            return ["set", list(value)]
+        return ["json", value]
+
+    def to_json(self, named: dict[str, Any], encoded: dict[str, list[Any]]) -> str:
+        # One argument at a time, so that an error names the argument.
+        parts = []
+        for name, value in encoded.items():
+            try:
+                parts.append(f"{json.dumps(name)}: {json.dumps(value)}")
+            except (TypeError, ValueError) as error:
+                problem = f"{type(named[name]).__name__} value ({error})"
+                raise self.fail(name, problem) from error
+        return "{" + ", ".join(parts) + "}"
+
+    def sender(self, sender: Any) -> list[Any] | None:
+        if sender is None:
+            return None
+        if isinstance(sender, type) and issubclass(sender, models.Model):
+            return ["model", sender._meta.label]
+        if isinstance(sender, (str, int, float, bool)):
+            return ["json", sender]
+        qualname = getattr(sender, "__qualname__", None)
+        module = getattr(sender, "__module__", None)
+        if (
+            (inspect.isclass(sender) or inspect.isfunction(sender))
+            and isinstance(qualname, str)
+            and isinstance(module, str)
+            and "<" not in qualname
+        ):
+            return ["path", f"{module}.{qualname}"]
+        raise self.fail(
+            "sender",
+            f"{object_label(sender)} is neither None, a model, a module-level "
+            f"class or function, nor a JSON value",
+        )
+
+
+def _decode_sender(sender: list[Any] | None) -> Any:
+    if sender is None:
+        return None
+    kind, value = sender
+    if kind == "model":
+        return apps.get_model(value)
+    if kind == "path":
+        return import_string(value)
+    return value
+
+
+def _decode(name: str, encoded: list[Any]) -> Any:
+    kind = encoded[0]
+    if kind == "model":
+        model = apps.get_model(encoded[1])
+        try:
+            return model._base_manager.get(pk=encoded[2])
+        except model.DoesNotExist:
+            raise ObjectGone(
+                f"argument {name!r}: {encoded[1]} with pk {encoded[2]!r} no "
+                f"longer exists"
+            ) from None
+    if kind == "model_class":
+        return apps.get_model(encoded[1])
+    if kind == "set":
+        return frozenset(encoded[1])
+    return encoded[1]
+
+
+def run_in_worker(
+    receiver: str, signal: str, sender: list[Any] | None, arguments: dict[str, Any]
+) -> dict[str, str] | None:
+    """Call the background receiver at *receiver* as the signal would have.
+
+    Model instances are fetched again. When one was deleted meanwhile, the
+    receiver is not called: a warning is logged and the task succeeds with
+    ``{"skipped": reason}``, since running it again could not help.
+    """
+    func = import_string(receiver)
+    signal_object = registry[signal].signal
+    try:
+        named = {name: _decode(name, value) for name, value in arguments.items()}
+    except ObjectGone as gone:
+        reason = f"{signal} -> {receiver} skipped: {gone}"
+        logger.warning("Background receiver %s", reason)
+        return {"skipped": reason}
+    call = async_to_sync(func) if inspect.iscoroutinefunction(func) else func
+    call(signal=signal_object, sender=_decode_sender(sender), **named)
+    return None
