@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.dispatch import Signal as DjangoSignal
 from django.utils.module_loading import import_string
 
@@ -179,6 +180,7 @@ class BackgroundReceiver:
             # robust: a failing enqueue (the broker is down) is logged and
             # does not stop the on-commit callbacks registered after this one.
             transaction.on_commit(enqueue, using=using, robust=True)
+            _run_before_other_callbacks(transaction.get_connection(using), enqueue)
             return EnqueuedOnCommit(using)
         return Enqueued(str(task.enqueue(**payload).id))
 
@@ -209,6 +211,29 @@ class BackgroundReceiver:
                 f"decorator of a module-level function."
             )
         self._importable = True
+
+
+def _run_before_other_callbacks(
+    connection: BaseDatabaseWrapper, enqueue: Callable[[], None]
+) -> None:
+    """Move the on-commit callback *enqueue*, just registered, ahead of every
+    callback that is not an enqueue of a background receiver.
+
+    Django stops running on-commit callbacks at the first non-robust one that
+    raises, so an enqueue registered after it would be lost although the data
+    is committed. Enqueues keep their order among themselves; each carries the
+    savepoint ids Django gave it, so a rolled-back savepoint still drops it.
+    """
+    hooks = connection.run_on_commit
+    entry = hooks.pop()
+    position = 0
+    while position < len(hooks) and getattr(hooks[position][1], _ENQUEUE_MARK, False):
+        position += 1
+    hooks.insert(position, entry)
+    setattr(enqueue, _ENQUEUE_MARK, True)
+
+
+_ENQUEUE_MARK = "_signalkit_enqueue"
 
 
 def _is_queue_model(sender: Any) -> bool:

@@ -13,6 +13,7 @@ a project with signalkit installed imports it, background receivers or not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -53,21 +54,19 @@ def task_for(backend: str, queue_name: str, priority: int | None) -> Task[..., A
 
 
 def module_task() -> Task[..., Any] | None:
-    """The task workers import, on ``SIGNALKIT_TASKS_BACKEND``, if it can be made.
+    """The task workers import: on ``SIGNALKIT_TASKS_BACKEND`` if it can be
+    made there, else on the first usable backend in ``TASKS``.
 
-    ``None`` when the Tasks framework is not installed or that backend or
-    queue is not configured: then no process with these settings can enqueue
-    it either (``signalkit.E010``-``E012`` say why), and the Celery worker
-    that imported this module with every app's tasks must still start.
+    Workers rebind the task they import to the backend, queue and priority
+    stored with each job, so any backend will do; a project whose receivers
+    all name a ``backend=`` of their own needs no usable default. ``None``
+    when the Tasks framework is not installed or no backend is usable: then
+    no process with these settings can enqueue it either (``signalkit.E012``
+    says why), and the Celery worker that imported this module with every
+    app's tasks must still start.
     """
-    try:
-        framework = tasks_framework()
-    except BackgroundReceiverError:
-        return None
-    try:
-        return task_for(conf.TASKS_BACKEND, conf.TASKS_QUEUE_NAME, None)
-    except (ImproperlyConfigured, framework.exceptions.TaskException):
-        return None
+    made = _tasks_on([conf.TASKS_BACKEND, *getattr(settings, "TASKS", {})])
+    return made[0][1] if made else None
 
 
 def register_with_every_backend() -> list[str]:
@@ -77,25 +76,32 @@ def register_with_every_backend() -> list[str]:
     name a backend of its own (``backend=...``). Backends that cannot be
     loaded are left out: ``signalkit.E012`` reports them. Returns the aliases.
     """
+    return [alias for alias, _ in _tasks_on(getattr(settings, "TASKS", {}))]
+
+
+def _tasks_on(aliases: Iterable[str]) -> list[tuple[str, Task[..., Any]]]:
+    """The task on each of *aliases* that can be made, in order, once each.
+
+    Each goes to ``SIGNALKIT_TASKS_QUEUE_NAME`` when the backend takes it,
+    else to the backend's first queue.
+    """
     try:
-        backends = tasks_framework().task_backends
+        framework = tasks_framework()
     except BackgroundReceiverError:
         return []
-    registered = []
-    for alias in getattr(settings, "TASKS", {}):
+    made = []
+    for alias in dict.fromkeys(aliases):
         try:
-            backend = backends[alias]
-        except (ImportError, ImproperlyConfigured):
+            queues = framework.task_backends[alias].queues
+            queue = (
+                conf.TASKS_QUEUE_NAME
+                if not queues or conf.TASKS_QUEUE_NAME in queues
+                else sorted(queues)[0]
+            )
+            made.append((alias, task_for(alias, queue, None)))
+        except (ImportError, ImproperlyConfigured, framework.exceptions.TaskException):
             continue
-        queues = backend.queues
-        queue = (
-            conf.TASKS_QUEUE_NAME
-            if not queues or conf.TASKS_QUEUE_NAME in queues
-            else sorted(queues)[0]
-        )
-        task_for(alias, queue, None)
-        registered.append(alias)
-    return registered
+    return made
 
 
 # Without a task (see module_task) the function stays: the module imports.

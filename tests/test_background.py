@@ -409,6 +409,63 @@ def test_earlier_on_commit_callback_that_raises_does_not_lose_the_tasks() -> Non
     assert queued_ids() == {result.task_id for _, result in sent}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_earlier_on_commit_callback_that_raises_does_not_lose_an_on_commit_enqueue(
+    queue: list[Any],
+) -> None:
+    # The dummy backend keeps its queue in memory: the task is enqueued by an
+    # on-commit callback, which runs before the callbacks registered earlier.
+    ran: list[str] = []
+
+    def fail() -> None:
+        ran.append("fail")
+        raise Abort
+
+    def publish() -> None:
+        with transaction.atomic():
+            post = Post.objects.create(title="Hello")
+            transaction.on_commit(fail)
+            post_published.send(sender=Post, post=post)
+            transaction.on_commit(lambda: ran.append("after"))
+
+    with pytest.raises(Abort):
+        publish()
+
+    assert Post.objects.count() == 1
+    assert ran == ["fail"]
+    assert sorted(result.kwargs["receiver"] for result in queue) == [
+        "tasks_receivers.audit_publication",
+        "tasks_receivers.notify_followers",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_commit_enqueues_keep_their_order_and_savepoints(
+    queue: list[Any],
+) -> None:
+    with transaction.atomic():
+        transaction.on_commit(lambda: None)
+        post = Post.objects.create(title="Kept")
+        post_published.send(sender=Post, post=post, note="first")
+        try:
+            with transaction.atomic():
+                post_published.send(sender=Post, post=post, note="dropped")
+                raise Abort
+        except Abort:
+            pass
+        post_published.send(sender=Post, post=post, note="second")
+
+    assert [
+        (result.kwargs["receiver"], result.kwargs["arguments"]["note"])
+        for result in queue
+    ] == [
+        ("tasks_receivers.notify_followers", ["json", "first"]),
+        ("tasks_receivers.audit_publication", ["json", "first"]),
+        ("tasks_receivers.notify_followers", ["json", "second"]),
+        ("tasks_receivers.audit_publication", ["json", "second"]),
+    ]
+
+
 class QueueElsewhere:
     def db_for_write(self, model: type[Any], **hints: Any) -> str | None:
         return "elsewhere" if model is DBTaskResult else None

@@ -25,12 +25,25 @@ def test_task_is_stored_under_the_path_workers_import() -> None:
 
 
 @override_settings(SIGNALKIT_TASKS_BACKEND="nowhere")
-def test_no_module_task_when_its_backend_is_not_configured() -> None:
-    assert module_task() is None
+def test_module_task_falls_back_to_a_usable_backend() -> None:
+    # Workers rebind it to the backend stored with each job: any will do.
+    made = module_task()
+
+    assert made is not None
+    assert made.backend == "default"
+    assert made.func is run_receiver.func
 
 
 @override_settings(SIGNALKIT_TASKS_QUEUE_NAME="not-a-queue")
-def test_no_module_task_when_the_backend_refuses_its_queue() -> None:
+def test_module_task_takes_a_queue_its_backend_has() -> None:
+    made = module_task()
+
+    assert made is not None
+    assert made.queue_name in {"default", "audit"}
+
+
+@override_settings(SIGNALKIT_TASKS_BACKEND="nowhere", TASKS={})
+def test_no_module_task_when_no_backend_is_usable() -> None:
     assert module_task() is None
 
 
@@ -61,7 +74,7 @@ print(type(signalkit.tasks.run_receiver).__name__)
 @pytest.mark.parametrize(
     "arrange",
     [
-        "settings.SIGNALKIT_TASKS_BACKEND = 'nowhere'",
+        "settings.SIGNALKIT_TASKS_BACKEND = 'nowhere'; settings.TASKS = {}",
         "sys.modules['django.tasks'] = sys.modules['django_tasks'] = None",
     ],
     ids=["unconfigured-backend", "no-tasks-framework"],
