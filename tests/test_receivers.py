@@ -10,29 +10,16 @@ from django.dispatch import Signal as DjangoSignal
 
 from signalkit.receivers import receiver_infos
 from testapp.models import Post
+from testapp.receivers_zoo import Listener, asynchronous, plain
 
-
-def plain(sender: Any, **kwargs: Any) -> None:
-    pass
-
-
-async def coroutine(sender: Any, **kwargs: Any) -> None:
-    pass
-
-
-class Handler:
-    def method(self, sender: Any, **kwargs: Any) -> None:
-        pass
-
-    def __call__(self, sender: Any, **kwargs: Any) -> None:
-        pass
+ZOO = "testapp.receivers_zoo"
 
 
 def test_receiver_infos_describe_each_connection() -> None:
     signal = DjangoSignal()
-    handler = Handler()
+    handler = Listener()
     signal.connect(plain)
-    signal.connect(coroutine, sender=Post)
+    signal.connect(asynchronous, sender=Post)
     signal.connect(handler.method, dispatch_uid="method-uid")
     signal.connect(handler, weak=False)
     signal.connect(functools.partial(plain), weak=False)
@@ -40,11 +27,11 @@ def test_receiver_infos_describe_each_connection() -> None:
     infos = receiver_infos(signal)
 
     assert [(i.name, i.sender, i.dispatch_uid, i.weak, i.is_async) for i in infos] == [
-        (f"{__name__}.plain", None, None, True, False),
-        (f"{__name__}.coroutine", "testapp.Post", None, True, True),
-        (f"{__name__}.Handler.method", None, "method-uid", True, False),
-        (f"{__name__}.Handler()", None, None, False, False),
-        (f"functools.partial({__name__}.plain)", None, None, False, False),
+        (f"{ZOO}.plain", None, None, True, False),
+        (f"{ZOO}.asynchronous", "testapp.Post", None, True, True),
+        (f"{ZOO}.Listener.method", None, "method-uid", True, False),
+        (f"{ZOO}.Listener()", None, None, False, False),
+        (f"functools.partial({ZOO}.plain)", None, None, False, False),
     ]
     assert infos[0].receiver is plain
     assert not infos[0].dead
@@ -79,14 +66,14 @@ def test_unknown_sender_is_shown_by_id() -> None:
 
 def test_plain_class_sender_is_named() -> None:
     signal = DjangoSignal()
-    signal.connect(plain, sender=Handler)
+    signal.connect(plain, sender=Listener)
 
     [info] = receiver_infos(signal)
     # Only Django 6.0+ keeps a (weak) reference to the sender itself.
     if django.VERSION >= (6, 0):
-        assert info.sender == f"{__name__}.Handler"
+        assert info.sender == f"{ZOO}.Listener"
     else:
-        assert info.sender == f"<sender id {id(Handler)!r}>"
+        assert info.sender == f"<sender id {id(Listener)!r}>"
 
 
 def test_senders_are_not_looked_up_before_models_are_ready(
