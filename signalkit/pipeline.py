@@ -5,20 +5,28 @@ methods and ``_live_receivers`` of ``django.dispatch.Signal`` are replaced by
 the functions here (each marked with ``_signalkit_pipeline``). A send then
 produces events for the observers active for it:
 
+* :meth:`Observer.send_unheard` for a send that runs no receiver (Django
+  returns ``[]`` at once): an observer may only count it;
 * :meth:`Observer.send_started` before Django looks up the receivers; an
   observer returns a :class:`SendObserver` for the rest of that send, or
   ``None`` to ignore it;
 * :meth:`SendObserver.receiver_started` and
   :meth:`SendObserver.receiver_finished` around each receiver, in the thread
-  or asyncio task the receiver runs in;
-* :meth:`SendObserver.send_finished` when Django's method returns or raises.
+  or asyncio task the receiver runs in, for observers whose
+  :attr:`~SendObserver.per_receiver` is true;
+* :meth:`SendObserver.send_finished` when the send returns or raises; the
+  per-receiver data of the send (:attr:`Send.receivers` and the lists beside
+  it) is complete then.
 
-Django's own method runs every send; each receiver is wrapped for that send
-only, and the wrappers are taken out of the value it returns, so callers see
-exactly what Django returns. Observers are either *context* observers
-(:func:`observing`, active in the current thread or asyncio context, as
-``record()`` is) or *process-wide* ones (:func:`add_observer`, seeing every
-send in every thread, as a tracer does).
+A ``send()`` or ``send_robust()`` to sync receivers only, with Django's own
+method in place, runs Django's receiver loop here, statement for statement,
+taking one ``perf_counter_ns()`` stamp per receiver: no wrapper per receiver.
+Any other observed send runs Django's own method with each receiver wrapped
+for that send only, and the wrappers are taken out of the value it returns.
+Either way callers see exactly what Django returns. Observers are either
+*context* observers (:func:`observing`, active in the current thread or
+asyncio context, as ``record()`` is) or *process-wide* ones
+(:func:`add_observer`, seeing every send in every thread, as a tracer does).
 
 When the last observer and mute end, each hooked attribute that still holds
 our function gets back what it held before (Django's own method, unless
@@ -38,10 +46,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import CodeType, FrameType, FunctionType
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import django
 from django.dispatch import Signal as DjangoSignal
+from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.naming import receiver_name, remember
 from signalkit.registry import registry
@@ -49,6 +58,16 @@ from signalkit.registry import registry
 
 class Observer:
     """Something that wants to see signal sends (the recorder, a tracer)."""
+
+    def send_unheard(self, signal: DjangoSignal, sender: Any) -> bool:
+        """A send of *signal* by *sender* that runs no receiver.
+
+        Called instead of :meth:`send_started` when Django would return
+        ``[]`` at once (no receiver connected, or none for this sender). Return
+        ``True`` once the send is dealt with (counted, ignored); ``False`` (the
+        default) to get :meth:`send_started` and the rest of its events.
+        """
+        return False
 
     def send_started(self, send: Send) -> SendObserver | None:
         """A send starts, before its receivers are looked up.
@@ -61,6 +80,12 @@ class Observer:
 
 class SendObserver:
     """Gets the events of one send that an :class:`Observer` accepted."""
+
+    per_receiver: ClassVar[bool] = True
+    """Whether :meth:`receiver_started` and :meth:`receiver_finished` are
+    called around each receiver. An observer that sets it false reads what
+    the receivers did from the :class:`Send` in :meth:`send_finished`, and
+    costs the send nothing per receiver."""
 
     def receiver_started(self, index: int, receiver: Receiver) -> None:
         """Receiver number *index* (its place in Django's responses) starts.
@@ -100,6 +125,17 @@ def _is_internal(filename: str) -> bool:
     return skip
 
 
+def _line_of(code: CodeType, offset: int) -> int:
+    """The line of the instruction at byte *offset* of *code*."""
+    line = code.co_firstlineno
+    for start, end, number in code.co_lines():
+        if start <= offset < end:
+            return line if number is None else number
+        if number is not None:
+            line = number
+    return line
+
+
 def signal_label(signal: DjangoSignal) -> str:
     """The registry name of *signal*, or a description of an unregistered one."""
     name = registry.name_of(signal) or _unregistered_labels.get(id(signal))
@@ -119,15 +155,23 @@ _unregistered_labels: dict[int, str] = {}
 class Send:
     """One send of a signal, as the pipeline hands it to observers.
 
-    It holds the signal, sender and arguments only while the send runs: an
-    observer that keeps anything after :meth:`SendObserver.send_finished`
-    must copy or summarise it.
+    It holds the signal, sender, arguments and receivers only while the send
+    runs: an observer that keeps anything after
+    :meth:`SendObserver.send_finished` must copy or summarise it.
+
+    What the receivers did is in lists indexed by the receiver's place in
+    Django's responses (sync receivers first, then async ones), complete in
+    :meth:`SendObserver.send_finished`: :attr:`receivers`,
+    :attr:`receiver_started_ns`, :attr:`receiver_ended_ns`, :attr:`results`
+    and :attr:`errors`.
     """
 
     __slots__ = (
         "_code",
         "_frame",
-        "_line",
+        "_lasti",
+        "_responses",
+        "errors",
         "method",
         "muted",
         "muted_receivers",
@@ -135,10 +179,15 @@ class Send:
         "observed",
         "parent",
         "parent_index",
-        "ran",
+        "per_receiver",
+        "receiver_ended_ns",
+        "receiver_started_ns",
+        "receivers",
+        "results",
         "sender",
         "signal",
         "started_ns",
+        "sync_count",
     )
 
     signal: DjangoSignal
@@ -158,8 +207,21 @@ class Send:
     muted_receivers: list[str]
     """Names of the receivers a mute stopped."""
     observed: tuple[tuple[Observer, SendObserver], ...]
-    ran: int
-    """How many receivers have started."""
+    per_receiver: tuple[SendObserver, ...]
+    receivers: list[Callable[..., Any]]
+    """The live receivers Django found (as Django calls them: under
+    sentry-sdk, its wrappers), sync ones first."""
+    sync_count: int
+    """How many of :attr:`receivers` are sync; the rest are async."""
+    receiver_started_ns: list[int | None]
+    """``perf_counter_ns()`` when each receiver started; ``None`` for one
+    that did not run (a receiver before it raised)."""
+    receiver_ended_ns: list[int | None]
+    """``perf_counter_ns()`` when each receiver returned or raised."""
+    results: list[Any]
+    """What each receiver returned (``send_robust()``: or the exception)."""
+    errors: dict[int, BaseException]
+    """The exception each receiver that raised raised, by index."""
 
     def __init__(
         self,
@@ -177,15 +239,26 @@ class Send:
         self.muted = muted
         self.muted_receivers = []
         self.observed = ()
-        self.ran = 0
+        self.per_receiver = ()
+        self.receivers = []
+        self.sync_count = 0
+        self.receiver_started_ns = self.receiver_ended_ns = self.results = []
+        self.errors = {}
+        self._responses: list[tuple[Any, Any]] | None = None
         self._frame = frame
         self._code: CodeType | None = None
-        self._line = 0
+        self._lasti = 0
         running = _running.get(_here())
         if running is None:
             self.parent, self.parent_index = None, 0
         else:
-            self.parent, self.parent_index = running
+            parent, index = running
+            self.parent = parent
+            # None: the pipeline's own loop runs the parent's receivers, and
+            # the one running is the next to respond.
+            self.parent_index = (
+                len(parent._responses or ()) if index is None else index
+            )
         self.started_ns = time.perf_counter_ns()
 
     @property
@@ -205,8 +278,17 @@ class Send:
         """Where the send was made, as a code object and a line number.
 
         Observers that want the site after the send call this in
-        :meth:`Observer.send_started` and format it when read (see
-        :attr:`site`); no frame is kept.
+        :meth:`Observer.send_started` (or :meth:`site_offset`) and format it
+        when read (see :attr:`site`); no frame is kept.
+        """
+        site = self.site_offset()
+        return None if site is None else (site[0], _line_of(*site))
+
+    def site_offset(self) -> tuple[CodeType, int] | None:
+        """:meth:`keep_site` with the instruction's byte offset for a line.
+
+        Cheaper: the line number is worked out from the offset when read
+        (:func:`line_of`), not while the send runs.
         """
         frame = self._frame
         if frame is not None:
@@ -214,8 +296,8 @@ class Send:
             while frame is not None and _is_internal(frame.f_code.co_filename):
                 frame = frame.f_back
             if frame is not None:
-                self._code, self._line = frame.f_code, frame.f_lineno
-        return None if self._code is None else (self._code, self._line)
+                self._code, self._lasti = frame.f_code, frame.f_lasti
+        return None if self._code is None else (self._code, self._lasti)
 
     @property
     def site(self) -> str:
@@ -226,16 +308,24 @@ class Send:
     def _release(self) -> None:
         # Nothing of the send outlives it here (observers copy what they keep).
         self.sender = self.named = self._frame = None  # type: ignore[assignment]
+        self.receivers = self.results = []
+        self.errors = {}
+        self._responses = None
+
+
+line_of = _line_of
 
 
 # What runs where: the send and receiver index of the receiver running in
 # each asyncio task, or (outside an event loop) each thread. Django 6.1 runs
 # the async receivers of one send concurrently in one shared context, so a
-# context variable could not tell them apart.
-_running: dict[object, tuple[Send, int]] = {}
+# context variable could not tell them apart. An index of None: the
+# pipeline's loop runs that send's receivers one after another.
+_running: dict[object, tuple[Send, int | None]] = {}
 _get_running_loop = asyncio._get_running_loop
 _current_task = asyncio.current_task
 _get_ident = threading.get_ident
+_now_ns = time.perf_counter_ns
 
 
 def _here() -> object:
@@ -248,8 +338,9 @@ def _here() -> object:
 
 
 class Receiver:
-    # A receiver wrapped for one observed send (sync receivers). Not a
-    # docstring: instances answer __doc__ as the receiver does.
+    # A receiver as per-receiver observers see it; wrapped around a receiver
+    # for one observed send that Django's method runs. Not a docstring:
+    # instances answer __doc__ as the receiver does.
 
     __slots__ = ("_send", "func", "index")
 
@@ -280,57 +371,43 @@ class Receiver:
     def __doc__(self) -> str | None:  # type: ignore[override]
         return self.func.__doc__
 
-    def _enter(self) -> tuple[object, tuple[Send, int] | None]:
+    def _enter(self) -> tuple[object, tuple[Send, int | None] | None]:
         send, index = self._send, self.index
         key = _here()
         previous = _running.get(key)
         _running[key] = (send, index)
-        send.ran += 1
-        for _, observer in send.observed:
+        for observer in send.per_receiver:
             observer.receiver_started(index, self)
+        send.receiver_started_ns[index] = _now_ns()
         return key, previous
 
     def _exit(
         self,
         key: object,
-        previous: tuple[Send, int] | None,
+        previous: tuple[Send, int | None] | None,
         result: Any,
         error: BaseException | None,
     ) -> None:
+        send, index = self._send, self.index
+        send.receiver_ended_ns[index] = _now_ns()
+        send.results[index] = result
+        if error is not None:
+            send.errors[index] = error
         if previous is None:
             _running.pop(key, None)
         else:
             _running[key] = previous
-        for _, observer in self._send.observed:
-            observer.receiver_finished(self.index, result, error)
+        for observer in send.per_receiver:
+            observer.receiver_finished(index, result, error)
 
     def __call__(self, **kwargs: Any) -> Any:
-        # _enter() and _exit() written out: this runs for every receiver of
-        # every observed send.
-        send, index = self._send, self.index
-        loop = _get_running_loop()
-        key = (
-            _get_ident()
-            if loop is None
-            else (_current_task(loop) or _get_ident())  # a loop callback: no task
-        )
-        previous = _running.get(key)
-        _running[key] = (send, index)
-        send.ran += 1
-        observed = send.observed
-        for _, observer in observed:
-            observer.receiver_started(index, self)
+        key, previous = self._enter()
         try:
             result = self.func(**kwargs)
         except BaseException as error:
             self._exit(key, previous, None, error)
             raise
-        if previous is None:
-            del _running[key]
-        else:
-            _running[key] = previous
-        for _, observer in observed:
-            observer.receiver_finished(index, result, None)
+        self._exit(key, previous, result, None)
         return result
 
 
@@ -391,27 +468,76 @@ _pending = _Pending()
 _original: dict[str, Any] = {}
 
 
-def _start(
+def _is_djangos(function: Any, method: str) -> bool:
+    """Whether *function* is ``django.dispatch.Signal``'s own *method*."""
+    return (
+        getattr(function, "__module__", None) == "django.dispatch.dispatcher"
+        and getattr(function, "__qualname__", None) == f"Signal.{method}"
+    )
+
+
+# Per method: whether the pipeline may run Django's sync receiver loop itself
+# (what we replaced is Django's own method), set when we patch.
+_own_loop: dict[str, bool] = {"send": False, "send_robust": False}
+
+
+def _unheard(
     signal: DjangoSignal, method: str, sender: Any, named: dict[str, Any]
 ) -> Send | None:
-    """The observed send, or ``None`` when nothing observes or mutes it."""
+    """What to observe of a send Django returns ``[]`` from at once.
+
+    Observers that deal with it in :meth:`Observer.send_unheard` are left
+    out; ``None`` when none is left and the send is not muted.
+    """
     state = _context.get()
     observers = _process_observers
-    muted = False
     if state is not None:
-        observers = observers + state[0]
-        muted = signal in state[1]
+        if signal in state[1]:  # a muted send is kept
+            return _start(
+                signal, method, sender, named, observers + state[0], True, 3
+            )
+        observers = observers + state[0] if observers else state[0]
+    left = [o for o in observers if not o.send_unheard(signal, sender)]
+    if not left:
+        return None
+    return _start(signal, method, sender, named, tuple(left), False, 3)
+
+
+def _observers(signal: DjangoSignal) -> tuple[tuple[Observer, ...], bool]:
+    state = _context.get()
+    if state is None:
+        return _process_observers, False
+    return _process_observers + state[0], signal in state[1]
+
+
+def _start(
+    signal: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    observers: tuple[Observer, ...],
+    muted: bool,
+    depth: int = 2,
+) -> Send | None:
+    """The observed send, or ``None`` when nothing observes or mutes it.
+
+    *depth*: how many frames up the sender's call of the send method is.
+    """
     if not observers and not muted:
         return None
-    send = Send(signal, method, sender, named, muted, sys._getframe(2))
+    send = Send(signal, method, sender, named, muted, sys._getframe(depth))
     observed = []
+    per_receiver = []
     for observer in observers:
         send_observer = observer.send_started(send)
         if send_observer is not None:
             observed.append((observer, send_observer))
+            if send_observer.per_receiver:
+                per_receiver.append(send_observer)
     if not observed and not muted:
         return None
     send.observed = tuple(observed)
+    send.per_receiver = tuple(per_receiver)
     return send
 
 
@@ -439,6 +565,12 @@ def _live_receivers(
         ]
         return [], []
     count = len(sync_receivers)
+    send.receivers = [*sync_receivers, *async_receivers]
+    send.sync_count = count
+    total = len(send.receivers)
+    send.receiver_started_ns = [None] * total
+    send.receiver_ended_ns = [None] * total
+    send.results = [None] * total
     return (
         [Receiver(r, send, index) for index, r in enumerate(sync_receivers)],
         [
@@ -448,24 +580,135 @@ def _live_receivers(
     )
 
 
+def _is_async(connection: tuple[Any, ...]) -> bool:
+    # Django keeps each connection as a tuple whose last item says whether
+    # the receiver is async (5.2 to 6.1).
+    return bool(connection[-1])
+
+
+def _run(
+    self: DjangoSignal, send: Send, sender: Any, named: dict[str, Any]
+) -> list[tuple[Any, Any]]:
+    """Django's ``send``/``send_robust`` for an observed send.
+
+    For sync receivers, with Django's own method in place, Django's receiver
+    loop runs here, statement for statement (it is the same in every
+    supported Django; tox runs Django's own suites against it), taking one
+    ``perf_counter_ns()`` stamp per receiver. Otherwise Django's method runs
+    the send, each receiver wrapped by our ``_live_receivers``.
+    """
+    method = send.method
+    if (
+        not _own_loop[method]
+        or send.muted
+        or send.per_receiver
+        or any(map(_is_async, self.receivers))
+    ):
+        return _run_wrapped(self, send, sender, named)
+    sync_receivers, async_receivers = self._live_receivers(sender)
+    if async_receivers:
+        # Connected by another thread since the check above: Django's
+        # method runs the send, and finds them again.
+        return _run_wrapped(self, send, sender, named)
+    responses: list[tuple[Any, Any]] = []
+    now = _now_ns
+    stamps = [now()]
+    stamp = stamps.append
+    respond = responses.append
+    errors = send.errors
+    send._responses = responses
+    key = _here()
+    previous = _running.get(key)
+    _running[key] = (send, None)
+    try:
+        if method == "send":
+            for receiver in sync_receivers:
+                response = receiver(signal=self, sender=sender, **named)
+                stamp(now())
+                respond((receiver, response))
+        else:
+            for receiver in sync_receivers:
+                try:
+                    response = receiver(signal=self, sender=sender, **named)
+                except Exception as err:
+                    stamp(now())
+                    errors[len(responses)] = err
+                    self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
+                    respond((receiver, err))
+                else:
+                    stamp(now())
+                    respond((receiver, response))
+    except BaseException as error:
+        # The receiver at len(responses) raised (or logging its failure did).
+        failed = len(responses)
+        if len(stamps) == failed + 1:
+            stamp(now())
+        errors[failed] = error
+        _ran(send, sync_receivers[: failed + 1], stamps, responses, True)
+        _finish(send, error)
+        raise
+    finally:
+        if previous is None:
+            del _running[key]
+        else:
+            _running[key] = previous
+    _ran(send, sync_receivers, stamps, responses, False)
+    _finish(send, None)
+    return responses
+
+
+def _ran(
+    send: Send,
+    receivers: list[Callable[..., Any]],
+    stamps: list[int],
+    responses: list[tuple[Any, Any]],
+    raised: bool,
+) -> None:
+    # The lists of what the receivers did, from our loop's stamps.
+    send.receivers = receivers
+    send.sync_count = len(receivers)
+    send.receiver_started_ns = stamps[:-1]  # type: ignore[assignment]
+    send.receiver_ended_ns = stamps[1:]  # type: ignore[assignment]
+    results = [response for _, response in responses]
+    if raised:
+        results.append(None)
+    send.results = results
+
+
+def _run_wrapped(
+    self: DjangoSignal, send: Send, sender: Any, named: dict[str, Any]
+) -> list[tuple[Any, Any]]:
+    # A subclass's _live_receivers may send another signal before it
+    # calls ours: that send puts back the pending send it found.
+    previous, _pending.send = _pending.send, send
+    try:
+        responses = _original[send.method](self, sender, **named)
+    except BaseException as error:
+        _finish(send, error)
+        raise
+    finally:
+        if _pending.send is send:  # Django returned before looking
+            _pending.send = previous
+    _finish(send, None)
+    return _unwrap(responses)
+
+
 def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
     def patched(self: DjangoSignal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
-        send = _start(self, method, sender, named)
+        if (
+            not self.receivers
+            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
+        ):
+            # Django returns [] at once: decide that before building anything.
+            send = _unheard(self, method, sender, named)
+            if send is None:
+                return _original[method](self, sender, **named)  # type: ignore[no-any-return]
+            return _run_wrapped(self, send, sender, named)
+        observers, muted = _observers(self)
+        send = _start(self, method, sender, named, observers, muted)
         if send is None:
             return _original[method](self, sender, **named)  # type: ignore[no-any-return]
-        # A subclass's _live_receivers may send another signal before it
-        # calls ours: that send puts back the pending send it found.
-        previous, _pending.send = _pending.send, send
-        try:
-            responses = _original[method](self, sender, **named)
-        except BaseException as error:
-            _finish(send, error)
-            raise
-        finally:
-            if _pending.send is send:  # Django returned before looking
-                _pending.send = previous
-        _finish(send, None)
-        return _unwrap(responses)
+        return _run(self, send, sender, named)
 
     patched.__name__ = patched.__qualname__ = method
     return patched
@@ -475,7 +718,14 @@ def _make_async(method: str) -> Callable[..., Awaitable[list[tuple[Any, Any]]]]:
     async def patched(
         self: DjangoSignal, sender: Any, **named: Any
     ) -> list[tuple[Any, Any]]:
-        send = _start(self, method, sender, named)
+        if (
+            not self.receivers
+            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
+        ):
+            send = _unheard(self, method, sender, named)
+        else:
+            observers, muted = _observers(self)
+            send = _start(self, method, sender, named, observers, muted)
         if send is None:
             return await _original[method](self, sender, **named)  # type: ignore[no-any-return]
         previous, _pending.send = _pending.send, send
@@ -518,6 +768,8 @@ def _acquire() -> None:
                 if current is ours or name in _stranded:
                     continue  # still in place, or still called by a later patch
                 _original[name] = current
+                if name in _own_loop:
+                    _own_loop[name] = _is_djangos(current, name)
                 setattr(DjangoSignal, name, ours)
         _users += 1
 
