@@ -42,10 +42,11 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from types import CodeType, FrameType, FunctionType
+from types import CodeType, FrameType, FunctionType, MappingProxyType
+from operator import itemgetter
 from typing import Any, ClassVar, cast
 
 import django
@@ -166,29 +167,8 @@ class Send:
     and :attr:`errors`.
     """
 
-    __slots__ = (
-        "_code",
-        "_frame",
-        "_lasti",
-        "_responses",
-        "errors",
-        "method",
-        "muted",
-        "muted_receivers",
-        "named",
-        "observed",
-        "parent",
-        "parent_index",
-        "per_receiver",
-        "receiver_ended_ns",
-        "receiver_started_ns",
-        "receivers",
-        "results",
-        "sender",
-        "signal",
-        "started_ns",
-        "sync_count",
-    )
+    # No __slots__: what most sends never set stays a class attribute, so
+    # that a send sets only what varies.
 
     signal: DjangoSignal
     method: str
@@ -198,30 +178,33 @@ class Send:
     """The keyword arguments of the send."""
     started_ns: int
     """``time.perf_counter_ns()`` when the send started."""
-    parent: Send | None
+    parent: Send | None = None
     """The send whose receiver made this send, in this thread or task."""
-    parent_index: int
+    parent_index: int = 0
     """The index of that receiver in the parent's responses."""
     muted: bool
     """Whether a mute stops this send's receivers from running."""
-    muted_receivers: list[str]
+    muted_receivers: Sequence[str] = ()
     """Names of the receivers a mute stopped."""
-    observed: tuple[tuple[Observer, SendObserver], ...]
-    per_receiver: tuple[SendObserver, ...]
-    receivers: list[Callable[..., Any]]
+    observed: tuple[tuple[Observer, SendObserver], ...] = ()
+    per_receiver: tuple[SendObserver, ...] = ()
+    receivers: Sequence[Callable[..., Any]] = ()
     """The live receivers Django found (as Django calls them: under
     sentry-sdk, its wrappers), sync ones first."""
-    sync_count: int
+    sync_count: int = 0
     """How many of :attr:`receivers` are sync; the rest are async."""
-    receiver_started_ns: list[int | None]
+    receiver_started_ns: Sequence[int | None] = ()
     """``perf_counter_ns()`` when each receiver started; ``None`` for one
     that did not run (a receiver before it raised)."""
-    receiver_ended_ns: list[int | None]
+    receiver_ended_ns: Sequence[int | None] = ()
     """``perf_counter_ns()`` when each receiver returned or raised."""
-    results: list[Any]
+    results: Sequence[Any] = ()
     """What each receiver returned (``send_robust()``: or the exception)."""
-    errors: dict[int, BaseException]
+    errors: Mapping[int, BaseException] = MappingProxyType({})
     """The exception each receiver that raised raised, by index."""
+    _responses: list[tuple[Any, Any]] | None = None
+    _code: CodeType | None = None
+    _lasti = 0
 
     def __init__(
         self,
@@ -237,21 +220,14 @@ class Send:
         self.sender = sender
         self.named = named
         self.muted = muted
-        self.muted_receivers = []
-        self.observed = ()
-        self.per_receiver = ()
-        self.receivers = []
-        self.sync_count = 0
-        self.receiver_started_ns = self.receiver_ended_ns = self.results = []
-        self.errors = {}
-        self._responses: list[tuple[Any, Any]] | None = None
         self._frame = frame
-        self._code: CodeType | None = None
-        self._lasti = 0
-        running = _running.get(_here())
-        if running is None:
-            self.parent, self.parent_index = None, 0
-        else:
+        # Where this send runs: the asyncio task, or outside a loop the thread.
+        loop = _get_running_loop()
+        key = self._key = (
+            _get_ident() if loop is None else (_current_task(loop) or _get_ident())
+        )
+        running = _running.get(key)
+        if running is not None:
             parent, index = running
             self.parent = parent
             # None: the pipeline's own loop runs the parent's receivers, and
@@ -259,7 +235,7 @@ class Send:
             self.parent_index = (
                 len(parent._responses or ()) if index is None else index
             )
-        self.started_ns = time.perf_counter_ns()
+        self.started_ns = _now_ns()
 
     @property
     def signal_name(self) -> str:
@@ -293,10 +269,16 @@ class Send:
         frame = self._frame
         if frame is not None:
             self._frame = None
-            while frame is not None and _is_internal(frame.f_code.co_filename):
+            internal = _internal_files
+            while frame is not None:
+                code = frame.f_code
+                skip = internal.get(code.co_filename)
+                if skip is None:
+                    skip = _is_internal(code.co_filename)
+                if not skip:
+                    self._code, self._lasti = code, frame.f_lasti
+                    break
                 frame = frame.f_back
-            if frame is not None:
-                self._code, self._lasti = frame.f_code, frame.f_lasti
         return None if self._code is None else (self._code, self._lasti)
 
     @property
@@ -308,9 +290,12 @@ class Send:
     def _release(self) -> None:
         # Nothing of the send outlives it here (observers copy what they keep).
         self.sender = self.named = self._frame = None  # type: ignore[assignment]
-        self.receivers = self.results = []
-        self.errors = {}
+        self.receivers = self.results = ()
+        self.errors = _NO_ERRORS
         self._responses = None
+
+
+_NO_ERRORS: Mapping[int, BaseException] = MappingProxyType({})
 
 
 line_of = _line_of
@@ -571,6 +556,7 @@ def _live_receivers(
     send.receiver_started_ns = [None] * total
     send.receiver_ended_ns = [None] * total
     send.results = [None] * total
+    send.errors = {}
     return (
         [Receiver(r, send, index) for index, r in enumerate(sync_receivers)],
         [
@@ -580,10 +566,10 @@ def _live_receivers(
     )
 
 
-def _is_async(connection: tuple[Any, ...]) -> bool:
-    # Django keeps each connection as a tuple whose last item says whether
-    # the receiver is async (5.2 to 6.1).
-    return bool(connection[-1])
+# Django keeps each connection as a tuple whose last item says whether the
+# receiver is async (5.2 to 6.1).
+_is_async = itemgetter(-1)
+_response = itemgetter(1)
 
 
 def _run(
@@ -594,8 +580,9 @@ def _run(
     For sync receivers, with Django's own method in place, Django's receiver
     loop runs here, statement for statement (it is the same in every
     supported Django; tox runs Django's own suites against it), taking one
-    ``perf_counter_ns()`` stamp per receiver. Otherwise Django's method runs
-    the send, each receiver wrapped by our ``_live_receivers``.
+    ``perf_counter_ns()`` stamp per receiver: a wrapper per receiver would
+    cost more than most receivers do. Otherwise Django's method runs the
+    send, each receiver wrapped by our ``_live_receivers``.
     """
     method = send.method
     if (
@@ -605,7 +592,11 @@ def _run(
         or any(map(_is_async, self.receivers))
     ):
         return _run_wrapped(self, send, sender, named)
-    sync_receivers, async_receivers = self._live_receivers(sender)
+    if type(self)._live_receivers is _live_receivers:
+        # Nobody patched on top of ours: ours would only pass it through.
+        sync_receivers, async_receivers = _original["_live_receivers"](self, sender)
+    else:
+        sync_receivers, async_receivers = self._live_receivers(sender)
     if async_receivers:
         # Connected by another thread since the check above: Django's
         # method runs the send, and finds them again.
@@ -615,9 +606,9 @@ def _run(
     stamps = [now()]
     stamp = stamps.append
     respond = responses.append
-    errors = send.errors
+    errors: dict[int, BaseException] = {}
     send._responses = responses
-    key = _here()
+    key = send._key
     previous = _running.get(key)
     _running[key] = (send, None)
     try:
@@ -644,7 +635,12 @@ def _run(
         if len(stamps) == failed + 1:
             stamp(now())
         errors[failed] = error
-        _ran(send, sync_receivers[: failed + 1], stamps, responses, True)
+        send.receivers = sync_receivers[: failed + 1]
+        send.results = [*map(_response, responses), None]
+        send.sync_count = failed + 1
+        send.receiver_started_ns = stamps[:-1]
+        send.receiver_ended_ns = stamps[1:]
+        send.errors = errors
         _finish(send, error)
         raise
     finally:
@@ -652,27 +648,17 @@ def _run(
             del _running[key]
         else:
             _running[key] = previous
-    _ran(send, sync_receivers, stamps, responses, False)
-    _finish(send, None)
+    send.receivers = sync_receivers
+    send.results = list(map(_response, responses))
+    send.sync_count = len(sync_receivers)
+    send.receiver_started_ns = stamps[:-1]
+    send.receiver_ended_ns = stamps[1:]
+    if errors:
+        send.errors = errors
+    for _, observer in send.observed:
+        observer.send_finished(None)
+    send._release()
     return responses
-
-
-def _ran(
-    send: Send,
-    receivers: list[Callable[..., Any]],
-    stamps: list[int],
-    responses: list[tuple[Any, Any]],
-    raised: bool,
-) -> None:
-    # The lists of what the receivers did, from our loop's stamps.
-    send.receivers = receivers
-    send.sync_count = len(receivers)
-    send.receiver_started_ns = stamps[:-1]  # type: ignore[assignment]
-    send.receiver_ended_ns = stamps[1:]  # type: ignore[assignment]
-    results = [response for _, response in responses]
-    if raised:
-        results.append(None)
-    send.results = results
 
 
 def _run_wrapped(
@@ -704,8 +690,16 @@ def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
             if send is None:
                 return _original[method](self, sender, **named)  # type: ignore[no-any-return]
             return _run_wrapped(self, send, sender, named)
-        observers, muted = _observers(self)
-        send = _start(self, method, sender, named, observers, muted)
+        state = _context.get()
+        if state is None:
+            if not _process_observers:
+                return _original[method](self, sender, **named)  # type: ignore[no-any-return]
+            send = _start(self, method, sender, named, _process_observers, False)
+        else:
+            observers = state[0]
+            if _process_observers:
+                observers = _process_observers + observers
+            send = _start(self, method, sender, named, observers, self in state[1])
         if send is None:
             return _original[method](self, sender, **named)  # type: ignore[no-any-return]
         return _run(self, send, sender, named)

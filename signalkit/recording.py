@@ -272,37 +272,38 @@ class SendRecord(SendObserver):
             self.muted_receivers = list(send.muted_receivers)
         receivers = send.receivers
         if receivers:
-            self._keep_receivers(send, recorder)
+            # Names, stamps and outcomes: nothing that keeps a receiver or a
+            # result alive (unless the recording keeps values).
+            names = list(map(_receiver_names.get, map(id, receivers)))
+            if None in names:  # bound methods, wrappers, not named yet
+                names = [
+                    name or receiver_name(receiver)
+                    for name, receiver in zip(names, receivers)
+                ]
+            self._names = names
+            self._sync_count = send.sync_count
+            self._started = send.receiver_started_ns
+            self._ended = send.receiver_ended_ns
+            results, errors = send.results, send.errors
+            if not errors and PLAIN_TYPES.issuperset(map(type, results)):
+                # Immutable and not weakly referenceable: holding them changes
+                # nothing, and most results are never read.
+                self._plain_results = results
+            else:
+                summarizer = recorder.summarizer
+                self._outcomes = [
+                    _outcome(summarizer, result, errors.get(index))
+                    for index, result in enumerate(results)
+                ]
+            if recorder.keep_values:
+                self._values = (results, dict(errors))
         if error is not None:
             self.exception_type, self.exception_message = error_summary(
                 error, recorder.summarizer.max_length
             )
+        if self.muted or (self._kept and not recorder.fold_empty):
+            return
         recorder._finished(self)
-
-    def _keep_receivers(self, send: Send, recorder: Recorder) -> None:
-        # Names, stamps and outcomes, nothing that keeps a receiver or a
-        # result alive (unless the recording keeps values).
-        names = _receiver_names
-        self._names = [
-            names.get(id(receiver)) or receiver_name(receiver)
-            for receiver in send.receivers
-        ]
-        self._sync_count = send.sync_count
-        self._started = send.receiver_started_ns
-        self._ended = send.receiver_ended_ns
-        results, errors = send.results, send.errors
-        if not errors and PLAIN_TYPES.issuperset(map(type, results)):
-            # Immutable and not weakly referenceable: holding them changes
-            # nothing, and most results are never read.
-            self._plain_results = results
-        else:
-            summarizer = recorder.summarizer
-            self._outcomes = [
-                _outcome(summarizer, result, errors.get(index))
-                for index, result in enumerate(results)
-            ]
-        if recorder.keep_values:
-            self._values = (results, dict(errors))
 
     # What the recording shows.
 
@@ -486,10 +487,8 @@ class Recorder(Observer):
         return [send.to_dict(positions) for send in sends]
 
     def _take_place(self) -> bool:
-        if not self.fold_empty:
-            # next() on a count is atomic: no lock needed without folding,
-            # where a place is never given back.
-            return next(self._places) < self.max_sends
+        # With folding, a place is given back when a kept send turns out to
+        # have run no receiver.
         with self._lock:
             if self._kept < self.max_sends:
                 self._kept += 1
@@ -512,11 +511,16 @@ class Recorder(Observer):
         return True
 
     def send_started(self, send: Send) -> SendRecord | None:
-        kept = self._take_place()
-        if not kept and not self.fold_empty:
-            with self._lock:
-                self.dropped += 1
-            return None
+        if not self.fold_empty:
+            # next() on a count is atomic: no lock needed without folding,
+            # where a place is never given back.
+            kept = next(self._places) < self.max_sends
+            if not kept:
+                with self._lock:
+                    self.dropped += 1
+                return None
+        else:
+            kept = self._take_place()
         parent = None
         if send.parent is not None:
             # Our record of the parent send, if we recorded and kept it.
@@ -549,8 +553,7 @@ class Recorder(Observer):
         return folded
 
     def _finished(self, record: SendRecord) -> None:
-        if record.muted:
-            return
+        # A send that is not muted, and was not kept or is folded.
         if self.fold_empty and not record._names:
             key = (record.signal_name, record.sender_label)
             with self._lock:
