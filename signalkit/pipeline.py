@@ -686,8 +686,27 @@ def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
             or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
         ):
             # Django returns [] at once: decide that before building anything.
-            send = _unheard(self, method, sender, named)
+            state = _context.get()
+            if state is None and not _process_observers:
+                send = None
+            elif (
+                state is not None
+                and len(state[0]) == 1
+                and not _process_observers
+                and self not in state[1]
+            ):
+                # One observer (a recording) and no mute: written out.
+                observer = state[0][0]
+                send = (
+                    None
+                    if observer.send_unheard(self, sender)
+                    else _start(self, method, sender, named, state[0], False)
+                )
+            else:
+                send = _unheard(self, method, sender, named)
             if send is None:
+                if _own_loop[method]:
+                    return []  # what Django's method returns here
                 return _original[method](self, sender, **named)  # type: ignore[no-any-return]
             return _run_wrapped(self, send, sender, named)
         state = _context.get()

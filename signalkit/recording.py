@@ -500,8 +500,10 @@ class Recorder(Observer):
             return False
         # Plain senders are kept as they are, anything else is summarised
         # now; signal names are looked up when folded is read.
-        plain = type(sender) in PLAIN_TYPES
-        key = (signal, plain, sender if plain else self.summarizer.summarize(sender))
+        if type(sender) in PLAIN_TYPES:
+            key = (signal, True, sender)
+        else:
+            key = (signal, False, self.summarizer.summarize(sender))
         counter = self._unheard.get(key)
         if counter is None:
             counter = self._unheard.setdefault(key, itertools.count())
