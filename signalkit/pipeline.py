@@ -511,6 +511,15 @@ def _start(
     if not observers and not muted:
         return None
     send = Send(signal, method, sender, named, muted, sys._getframe(depth))
+    if len(observers) == 1:  # the usual case (one recording), written out
+        observer = observers[0]
+        send_observer = observer.send_started(send)
+        if send_observer is None:
+            return send if muted else None
+        send.observed = ((observer, send_observer),)
+        if send_observer.per_receiver:
+            send.per_receiver = (send_observer,)
+        return send
     observed = []
     per_receiver = []
     for observer in observers:
@@ -522,7 +531,8 @@ def _start(
     if not observed and not muted:
         return None
     send.observed = tuple(observed)
-    send.per_receiver = tuple(per_receiver)
+    if per_receiver:
+        send.per_receiver = tuple(per_receiver)
     return send
 
 
