@@ -45,8 +45,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from types import CodeType, FrameType, FunctionType, MappingProxyType
 from operator import itemgetter
+from types import CodeType, FrameType, FunctionType, MappingProxyType
 from typing import Any, ClassVar, cast
 
 import django
@@ -232,9 +232,7 @@ class Send:
             self.parent = parent
             # None: the pipeline's own loop runs the parent's receivers, and
             # the one running is the next to respond.
-            self.parent_index = (
-                len(parent._responses or ()) if index is None else index
-            )
+            self.parent_index = len(parent._responses or ()) if index is None else index
         self.started_ns = _now_ns()
 
     @property
@@ -363,7 +361,8 @@ class Receiver:
         _running[key] = (send, index)
         for observer in send.per_receiver:
             observer.receiver_started(index, self)
-        send.receiver_started_ns[index] = _now_ns()
+        # Lists our _live_receivers made for this send (Sequence to readers).
+        cast("list[int | None]", send.receiver_started_ns)[index] = _now_ns()
         return key, previous
 
     def _exit(
@@ -374,10 +373,10 @@ class Receiver:
         error: BaseException | None,
     ) -> None:
         send, index = self._send, self.index
-        send.receiver_ended_ns[index] = _now_ns()
-        send.results[index] = result
+        cast("list[int | None]", send.receiver_ended_ns)[index] = _now_ns()
+        cast("list[Any]", send.results)[index] = result
         if error is not None:
-            send.errors[index] = error
+            cast("dict[int, BaseException]", send.errors)[index] = error
         if previous is None:
             _running.pop(key, None)
         else:
@@ -478,9 +477,7 @@ def _unheard(
     observers = _process_observers
     if state is not None:
         if signal in state[1]:  # a muted send is kept
-            return _start(
-                signal, method, sender, named, observers + state[0], True, 3
-            )
+            return _start(signal, method, sender, named, observers + state[0], True, 3)
         observers = observers + state[0] if observers else state[0]
     left = [o for o in observers if not o.send_unheard(signal, sender)]
     if not left:

@@ -274,13 +274,14 @@ class SendRecord(SendObserver):
         if receivers:
             # Names, stamps and outcomes: nothing that keeps a receiver or a
             # result alive (unless the recording keeps values).
-            names = list(map(_receiver_names.get, map(id, receivers)))
-            if None in names:  # bound methods, wrappers, not named yet
-                names = [
+            found = list(map(_receiver_names.get, map(id, receivers)))
+            if None in found:  # bound methods, wrappers, not named yet
+                self._names = [
                     name or receiver_name(receiver)
-                    for name, receiver in zip(names, receivers)
+                    for name, receiver in zip(found, receivers, strict=True)
                 ]
-            self._names = names
+            else:
+                self._names = cast("list[str]", found)
             self._sync_count = send.sync_count
             self._started = send.receiver_started_ns
             self._ended = send.receiver_ended_ns
