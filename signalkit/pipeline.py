@@ -118,22 +118,22 @@ _internal_files: dict[str, bool] = {}
 
 
 def _is_internal(filename: str) -> bool:
-    skip = _internal_files.get(filename)
-    if skip is None:
-        skip = _internal_files[filename] = (
-            filename.startswith(_INTERNAL_DIRS) or "asgiref" in filename
-        )
+    # Called for a file not yet in _internal_files.
+    skip = _internal_files[filename] = (
+        filename.startswith(_INTERNAL_DIRS) or "asgiref" in filename
+    )
     return skip
 
 
-def _line_of(code: CodeType, offset: int) -> int:
-    """The line of the instruction at byte *offset* of *code*."""
+def line_of(code: CodeType, offset: int) -> int:
+    """The line of the instruction at byte *offset* of *code* (as in
+    :meth:`Send.site_offset`); past its end, the last line."""
     line = code.co_firstlineno
     for start, end, number in code.co_lines():
-        if start <= offset < end:
-            return line if number is None else number
         if number is not None:
             line = number
+        if start <= offset < end:
+            break
     return line
 
 
@@ -221,11 +221,7 @@ class Send:
         self.named = named
         self.muted = muted
         self._frame = frame
-        # Where this send runs: the asyncio task, or outside a loop the thread.
-        loop = _get_running_loop()
-        key = self._key = (
-            _get_ident() if loop is None else (_current_task(loop) or _get_ident())
-        )
+        key = self._key = _here()
         running = _running.get(key)
         if running is not None:
             parent, index = running
@@ -256,7 +252,7 @@ class Send:
         when read (see :attr:`site`); no frame is kept.
         """
         site = self.site_offset()
-        return None if site is None else (site[0], _line_of(*site))
+        return None if site is None else (site[0], line_of(*site))
 
     def site_offset(self) -> tuple[CodeType, int] | None:
         """:meth:`keep_site` with the instruction's byte offset for a line.
@@ -296,9 +292,6 @@ class Send:
 _NO_ERRORS: Mapping[int, BaseException] = MappingProxyType({})
 
 
-line_of = _line_of
-
-
 # What runs where: the send and receiver index of the receiver running in
 # each asyncio task, or (outside an event loop) each thread. Django 6.1 runs
 # the async receivers of one send concurrently in one shared context, so a
@@ -312,12 +305,9 @@ _now_ns = time.perf_counter_ns
 
 
 def _here() -> object:
+    # The asyncio task, or the thread outside a loop (or in a loop callback).
     loop = _get_running_loop()
-    if loop is not None:
-        task = _current_task(loop)
-        if task is not None:
-            return task
-    return _get_ident()
+    return _get_ident() if loop is None else (_current_task(loop) or _get_ident())
 
 
 class Receiver:
@@ -642,11 +632,13 @@ def _run(
         if len(stamps) == failed + 1:
             stamp(now())
         errors[failed] = error
-        send.receivers = sync_receivers[: failed + 1]
-        send.results = [*map(_response, responses), None]
-        send.sync_count = failed + 1
-        send.receiver_started_ns = stamps[:-1]
-        send.receiver_ended_ns = stamps[1:]
+        # The receivers after it never ran.
+        never: list[None] = [None] * (len(sync_receivers) - failed - 1)
+        send.receivers = sync_receivers
+        send.sync_count = len(sync_receivers)
+        send.results = [*map(_response, responses), None, *never]
+        send.receiver_started_ns = [*stamps[:-1], *never]
+        send.receiver_ended_ns = [*stamps[1:], *never]
         send.errors = errors
         _finish(send, error)
         raise

@@ -126,11 +126,6 @@ class ReceiverCall:
             self._plain = _UNSET
         return self._result_summary
 
-    @result_summary.setter
-    def result_summary(self, summary: str) -> None:
-        self._plain = _UNSET
-        self._result_summary = summary
-
     @property
     def started(self) -> float:
         """Seconds since the recording started."""

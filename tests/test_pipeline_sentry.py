@@ -139,3 +139,32 @@ def test_a_recording_on_top_of_sentry_keeps_its_patch(
     assert (receiver.__wrapped__, response) == (ok, "fine")  # type: ignore[attr-defined]
     assert recorder.sends[0].receivers[0].name == f"{__name__}.ok"
     assert _receiver_spans(sentry) == [f"{__name__}.ok"]
+
+
+class EachReceiver(pipeline.Observer, pipeline.SendObserver):
+    """Asks for every receiver's events, as a tracer does."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def send_started(self, send: pipeline.Send) -> pipeline.SendObserver:
+        return self
+
+    def receiver_started(self, index: int, receiver: pipeline.Receiver) -> None:
+        self.names.append(receiver.name)
+
+
+def test_an_observer_of_each_receiver_under_sentry_gets_real_names_and_its_wrappers(
+    sentry: MemoryTransport, signal: DjangoSignal
+) -> None:
+    # Each receiver is wrapped for the send, and sentry wraps the wrapper.
+    sentry.envelopes.clear()
+    signal.connect(ok)
+    observer = EachReceiver()
+    with sentry_sdk.start_transaction(name="traced"), pipeline.observing(observer):
+        [(receiver, response)] = signal.send(sender=None)
+
+    assert (receiver.__wrapped__, response) == (ok, "fine")  # type: ignore[attr-defined]
+    assert (receiver.__module__, receiver.__doc__) == (ok.__module__, ok.__doc__)
+    assert observer.names == [f"{__name__}.ok"]
+    assert _receiver_spans(sentry) == [f"{__name__}.ok"]
