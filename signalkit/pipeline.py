@@ -582,21 +582,20 @@ def _run(
     send, each receiver wrapped by our ``_live_receivers``.
     """
     method = send.method
-    if (
-        not _own_loop[method]
-        or send.muted
-        or send.per_receiver
-        or any(map(_is_async, self.receivers))
-    ):
+    if not _own_loop[method] or send.muted or send.per_receiver:
         return _run_wrapped(self, send, sender, named)
     if type(self)._live_receivers is _live_receivers:
-        # Nobody patched on top of ours: ours would only pass it through.
+        # Ours, on top of Django's (or sentry-sdk's below ours): asking what
+        # ours would only pass on twice changes nothing.
         sync_receivers, async_receivers = _original["_live_receivers"](self, sender)
+    elif any(map(_is_async, self.receivers)):
+        # A subclass's method, or a patch on top of ours, is asked once.
+        return _run_wrapped(self, send, sender, named)
     else:
         sync_receivers, async_receivers = self._live_receivers(sender)
     if async_receivers:
-        # Connected by another thread since the check above: Django's
-        # method runs the send, and finds them again.
+        # Django's method runs the send, and finds them again (or, connected
+        # by another thread since the check above, for the first time).
         return _run_wrapped(self, send, sender, named)
     responses: list[tuple[Any, Any]] = []
     now = _now_ns
