@@ -582,7 +582,7 @@ def _run(
     send, each receiver wrapped by our ``_live_receivers``.
     """
     method = send.method
-    if not _own_loop[method] or send.muted or send.per_receiver:
+    if not _own_loop[method] or send.muted:
         return _run_wrapped(self, send, sender, named)
     if type(self)._live_receivers is _live_receivers:
         # Ours, on top of Django's (or sentry-sdk's below ours): asking what
@@ -597,6 +597,8 @@ def _run(
         # Django's method runs the send, and finds them again (or, connected
         # by another thread since the check above, for the first time).
         return _run_wrapped(self, send, sender, named)
+    if send.per_receiver:
+        return _run_each(self, send, sender, named, sync_receivers)
     responses: list[tuple[Any, Any]] = []
     now = _now_ns
     stamps = [now()]
@@ -656,6 +658,66 @@ def _run(
     for _, observer in send.observed:
         observer.send_finished(None)
     send._release()
+    return responses
+
+
+def _run_each(
+    self: DjangoSignal,
+    send: Send,
+    sender: Any,
+    named: dict[str, Any],
+    sync_receivers: list[Callable[..., Any]],
+) -> list[tuple[Any, Any]]:
+    """:func:`_run`'s loop with the events of each receiver, for observers
+    that ask for them (a tracer, the slow-receiver log)."""
+    robust = send.method == "send_robust"
+    each = send.per_receiver
+    count = len(sync_receivers)
+    started: list[int | None] = [None] * count
+    ended: list[int | None] = [None] * count
+    results: list[Any] = [None] * count
+    errors: dict[int, BaseException] = {}
+    send.receivers, send.sync_count = sync_receivers, count
+    send.receiver_started_ns, send.receiver_ended_ns = started, ended
+    send.results, send.errors = results, errors
+    responses: list[tuple[Any, Any]] = []
+    send._responses = responses
+    now = _now_ns
+    key = send._key
+    previous = _running.get(key)
+    _running[key] = (send, None)
+    try:
+        for index, receiver in enumerate(sync_receivers):
+            seen = Receiver(receiver, send, index)
+            for observer in each:
+                observer.receiver_started(index, seen)
+            started[index] = now()
+            try:
+                response = receiver(signal=self, sender=sender, **named)
+            except BaseException as err:
+                ended[index] = now()
+                errors[index] = err
+                for observer in each:
+                    observer.receiver_finished(index, None, err)
+                if not robust or not isinstance(err, Exception):
+                    raise
+                self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
+                response = err
+            else:
+                ended[index] = now()
+                for observer in each:
+                    observer.receiver_finished(index, response, None)
+            results[index] = response
+            responses.append((receiver, response))
+    except BaseException as error:
+        _finish(send, error)
+        raise
+    finally:
+        if previous is None:
+            del _running[key]
+        else:
+            _running[key] = previous
+    _finish(send, None)
     return responses
 
 

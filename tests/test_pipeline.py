@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import threading
 from typing import Any
@@ -268,11 +269,12 @@ class _CallableReceiver:
         return "called"
 
 
-def test_receivers_a_subclass_returns_itself_are_returned_as_they_are() -> None:
+def test_receivers_a_subclass_returns_itself_are_returned_and_observed() -> None:
     callable_receiver = _CallableReceiver()
 
     class OwnReceivers(DjangoSignal):
-        # Never asks Django's _live_receivers (nor ours): nothing is wrapped.
+        # Never asks Django's _live_receivers (nor ours): nothing is wrapped,
+        # and the pipeline's loop still sees each receiver.
         def _live_receivers(self, sender: Any) -> Any:
             return [ok, callable_receiver], []
 
@@ -283,7 +285,14 @@ def test_receivers_a_subclass_returns_itself_are_returned_as_they_are() -> None:
         responses = signal.send(sender=None)
 
     assert responses == [(ok, "fine"), (callable_receiver, "called")]
-    assert [event[0] for event in events.events] == ["send_started", "send_finished"]
+    assert [event[:2] for event in events.events] == [
+        ("send_started", "send"),
+        ("receiver_started", 0),
+        ("receiver_finished", 0),
+        ("receiver_started", 1),
+        ("receiver_finished", 1),
+        ("send_finished", type(None)),
+    ]
 
 
 def test_a_receiver_that_raises_in_a_nested_send_hands_back_its_parent(
@@ -620,3 +629,113 @@ def test_observers_of_each_receiver_and_of_whole_sends_share_a_send(
     assert first.events == second.events
     assert ("receiver_finished", 0, "fine", type(None)) in first.events
     assert whole.seen[0]["results"] == ["fine"]
+
+
+def test_a_subclass_finding_its_own_receivers_with_async_ones_is_asked_by_django(
+    signal: DjangoSignal,
+) -> None:
+    class Counting(DjangoSignal):
+        asked = 0
+
+        def _live_receivers(self, sender: Any) -> Any:
+            self.asked += 1
+            return super()._live_receivers(sender)
+
+    counting = Counting()
+    counting.connect(ok)
+    counting.connect(async_ok)
+    observer = WholeSends()
+    with observing(observer):
+        responses = counting.send(sender=None)
+
+    assert responses == [(ok, "fine"), (async_ok, 42)]
+    assert counting.asked == 1
+    assert observer.seen[0]["results"] == ["fine", 42]
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])
+def test_observers_of_each_receiver_see_a_robust_send_keep_or_stop(
+    signal: DjangoSignal, error: type[BaseException]
+) -> None:
+    def raises(sender: Any, **kwargs: Any) -> None:
+        raise error("stop")
+
+    signal.connect(raises)
+    signal.connect(ok)
+    events = Events()
+    with observing(events):
+        if error is ValueError:
+            [(_, raised), (_, fine)] = signal.send_robust(sender=None)
+            assert (type(raised), fine) == (ValueError, "fine")
+        else:
+            with pytest.raises(KeyboardInterrupt):
+                signal.send_robust(sender=None)
+
+    finished = [event for event in events.events if event[0] == "receiver_finished"]
+    assert finished[0] == ("receiver_finished", 0, None, error)
+    assert len(finished) == (2 if error is ValueError else 1)
+    assert events.events[-1] == (
+        "send_finished",
+        type(None) if error is ValueError else KeyboardInterrupt,
+    )
+
+
+def test_a_nested_send_under_an_observer_of_each_receiver_knows_its_receiver(
+    signal: DjangoSignal,
+) -> None:
+    inner = DjangoSignal()
+
+    def sends_inner(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender=None)
+
+    signal.connect(ok)
+    signal.connect(sends_inner)
+    events, whole = Events(), WholeSends()
+    with observing(events), observing(whole):
+        signal.send(sender=None)
+    outer_send, inner_send = events.sends
+
+    assert (inner_send.parent, inner_send.parent_index) == (outer_send, 1)
+    assert whole.seen[1]["results"] == ["fine", None]
+    assert whole.seen[1]["timed"] == [True, True]
+
+
+def test_receivers_a_subclass_returns_itself_in_an_async_send_are_returned_as_they_are() -> (
+    None
+):
+    callable_receiver = _CallableReceiver()
+    decorated = functools.wraps(ok)(lambda sender, **kwargs: "decorated")
+
+    class OwnReceivers(DjangoSignal):
+        # Never asks Django's _live_receivers (nor ours): nothing is wrapped.
+        def _live_receivers(self, sender: Any) -> Any:
+            return [decorated, callable_receiver], []
+
+    signal = OwnReceivers()
+    signal.connect(ok)
+    with observing(Events()):
+        responses = asyncio.run(signal.asend(sender=None))
+
+    assert responses == [(decorated, "decorated"), (callable_receiver, "called")]
+    assert decorated.__wrapped__ is ok  # type: ignore[attr-defined]
+
+
+def test_a_wrapped_receiver_inside_the_pipelines_loop_hands_back_its_parent(
+    signal: DjangoSignal,
+) -> None:
+    inner, later = DjangoSignal(), DjangoSignal()
+    inner.connect(ok)
+    inner.connect(async_ok)  # Django's method runs it, receivers wrapped
+
+    def outer_receiver(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender=None)
+        later.send(sender=None)
+
+    signal.connect(outer_receiver)
+    observer = WholeSends()
+    with observing(observer):
+        signal.send(sender=None)
+    outer_send, inner_send, later_send = observer.sends
+
+    assert (inner_send.parent, later_send.parent) == (outer_send, outer_send)
+    assert later_send.parent_index == 0

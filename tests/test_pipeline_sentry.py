@@ -26,6 +26,10 @@ def ok(sender: Any, **kwargs: Any) -> str:
     return "fine"
 
 
+async def answer(sender: Any, **kwargs: Any) -> int:
+    return 42
+
+
 @pytest.fixture
 def signal() -> DjangoSignal:
     return DjangoSignal()
@@ -157,7 +161,25 @@ class EachReceiver(pipeline.Observer, pipeline.SendObserver):
 def test_an_observer_of_each_receiver_under_sentry_gets_real_names_and_its_wrappers(
     sentry: MemoryTransport, signal: DjangoSignal
 ) -> None:
-    # Each receiver is wrapped for the send, and sentry wraps the wrapper.
+    # With an async receiver too, Django's method runs the send: each
+    # receiver is wrapped for the send, and sentry wraps the wrapper.
+    sentry.envelopes.clear()
+    signal.connect(ok)
+    signal.connect(answer)
+    observer = EachReceiver()
+    with sentry_sdk.start_transaction(name="traced"), pipeline.observing(observer):
+        [(receiver, response), (_, answered)] = signal.send(sender=None)
+
+    assert (receiver.__wrapped__, response, answered) == (ok, "fine", 42)  # type: ignore[attr-defined]
+    assert (receiver.__module__, receiver.__doc__) == (ok.__module__, ok.__doc__)
+    assert observer.names == [f"{__name__}.ok", f"{__name__}.answer"]
+    assert _receiver_spans(sentry) == [f"{__name__}.ok"]
+
+
+def test_an_observer_of_each_receiver_under_sentry_sees_sentrys_wrappers_run(
+    sentry: MemoryTransport, signal: DjangoSignal
+) -> None:
+    # Sync receivers only: the pipeline's loop runs sentry's wrappers.
     sentry.envelopes.clear()
     signal.connect(ok)
     observer = EachReceiver()
@@ -165,6 +187,5 @@ def test_an_observer_of_each_receiver_under_sentry_gets_real_names_and_its_wrapp
         [(receiver, response)] = signal.send(sender=None)
 
     assert (receiver.__wrapped__, response) == (ok, "fine")  # type: ignore[attr-defined]
-    assert (receiver.__module__, receiver.__doc__) == (ok.__module__, ok.__doc__)
     assert observer.names == [f"{__name__}.ok"]
     assert _receiver_spans(sentry) == [f"{__name__}.ok"]
