@@ -717,7 +717,7 @@ def test_receivers_a_subclass_returns_itself_in_an_async_send_are_returned_as_th
         responses = asyncio.run(signal.asend(sender=None))
 
     assert responses == [(decorated, "decorated"), (callable_receiver, "called")]
-    assert decorated.__wrapped__ is ok  # type: ignore[attr-defined]
+    assert decorated.__wrapped__ is ok
 
 
 def test_a_wrapped_receiver_inside_the_pipelines_loop_hands_back_its_parent(
