@@ -168,9 +168,10 @@ def test_an_observer_of_each_receiver_under_sentry_gets_real_names_and_its_wrapp
     signal.connect(answer)
     observer = EachReceiver()
     with sentry_sdk.start_transaction(name="traced"), pipeline.observing(observer):
-        [(receiver, response), (_, answered)] = signal.send(sender=None)
+        responses: list[tuple[Any, Any]] = signal.send(sender=None)
+    [(receiver, response), (_, answered)] = responses
 
-    assert receiver.__wrapped__ is ok  # type: ignore[attr-defined]
+    assert receiver.__wrapped__ is ok
     assert (response, answered) == ("fine", 42)
     assert (receiver.__module__, receiver.__doc__) == (ok.__module__, ok.__doc__)
     assert observer.names == [f"{__name__}.ok", f"{__name__}.answer"]
