@@ -20,7 +20,8 @@ produces events for the observers active for it:
 
 A ``send()`` or ``send_robust()`` to sync receivers only, with Django's own
 method in place, runs Django's receiver loop here, statement for statement,
-taking one ``perf_counter_ns()`` stamp per receiver: no wrapper per receiver.
+with no wrapper per receiver: one ``perf_counter_ns()`` stamp per receiver,
+and the per-receiver events only for observers that ask for them.
 Any other observed send runs Django's own method with each receiver wrapped
 for that send only, and the wrappers are taken out of the value it returns.
 Either way callers see exactly what Django returns. Observers are either
