@@ -21,7 +21,7 @@ from typing import Any, cast
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit.conf import conf
-from signalkit.naming import _receiver_names, receiver_name
+from signalkit.naming import receiver_name
 from signalkit.pipeline import (
     Observer,
     Send,
@@ -269,14 +269,8 @@ class SendRecord(SendObserver):
         if receivers:
             # Names, stamps and outcomes: nothing that keeps a receiver or a
             # result alive (unless the recording keeps values).
-            found = list(map(_receiver_names.get, map(id, receivers)))
-            if None in found:  # bound methods, wrappers, not named yet
-                self._names = [
-                    name or receiver_name(receiver)
-                    for name, receiver in zip(found, receivers, strict=True)
-                ]
-            else:
-                self._names = cast("list[str]", found)
+            # Remembered per real receiver, also under sentry-sdk's wrappers.
+            self._names = list(map(receiver_name, receivers))
             self._sync_count = send.sync_count
             self._started = send.receiver_started_ns
             self._ended = send.receiver_ended_ns
