@@ -341,6 +341,8 @@ class SendRecord(SendObserver):
     def receivers(self) -> list[ReceiverCall]:
         """The receivers that ran, in the order they started (empty while the
         send runs)."""
+        if self._send is not None:
+            return []  # known when the send finishes
         calls = self._calls
         if calls is None:
             # Two threads reading at once may each build the list; both

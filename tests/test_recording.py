@@ -200,6 +200,30 @@ def test_nested_sends_point_to_the_receiver_that_made_them(
     assert dicts[2]["parent"] is None
 
 
+def test_a_recording_read_while_a_send_runs_shows_its_receivers_once_it_ends(
+    signal: DjangoSignal,
+) -> None:
+    inner = DjangoSignal()
+    inner.connect(ok)
+    seen: list[dict[str, Any]] = []
+
+    def reads_the_recording(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender=None)
+        seen.extend(recorder.to_dicts())
+
+    signal.connect(reads_the_recording)
+    with record() as recorder:
+        signal.send(sender=None)
+
+    assert [len(send["receivers"]) for send in seen] == [0, 1]
+    assert seen[1]["parent_receiver"] is None  # not known yet
+    outer, nested = recorder.sends
+    assert [call.name for call in outer.receivers] == [
+        f"{__name__}.{reads_the_recording.__qualname__}"
+    ]
+    assert nested.parent_receiver is outer.receivers[0]
+
+
 def test_nested_send_from_an_async_receiver(signal: DjangoSignal) -> None:
     inner = DjangoSignal()
 
