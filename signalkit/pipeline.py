@@ -765,11 +765,13 @@ def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
                 )
             else:
                 send = _unheard(self, method, sender, named)
-            if send is None:
-                if _own_loop[method]:
-                    return []  # what Django's method returns here
-                return _original[method](self, sender, **named)  # type: ignore[no-any-return]
-            return _run_wrapped(self, send, sender, named)
+            if not _own_loop[method]:
+                if send is None:
+                    return _original[method](self, sender, **named)  # type: ignore[no-any-return]
+                return _run_wrapped(self, send, sender, named)
+            if send is not None:
+                _finish(send, None)
+            return []  # what Django's method returns here
         state = _context.get()
         if state is None:
             if not _process_observers:
