@@ -190,13 +190,14 @@ class Send:
     observed: tuple[tuple[Observer, SendObserver], ...] = ()
     per_receiver: tuple[SendObserver, ...] = ()
     receivers: Sequence[Callable[..., Any]] = ()
-    """The live receivers Django found (as Django calls them: under
-    sentry-sdk, its wrappers), sync ones first."""
+    """The live receivers found for the send, sync ones first (under
+    sentry-sdk they may be its per-send wrappers:
+    :func:`signalkit.naming.receiver_name` names the real receiver)."""
     sync_count: int = 0
     """How many of :attr:`receivers` are sync; the rest are async."""
     receiver_started_ns: Sequence[int | None] = ()
     """``perf_counter_ns()`` when each receiver started; ``None`` for one
-    that did not run (a receiver before it raised)."""
+    that never ran because an earlier one raised."""
     receiver_ended_ns: Sequence[int | None] = ()
     """``perf_counter_ns()`` when each receiver returned or raised."""
     results: Sequence[Any] = ()
