@@ -463,7 +463,9 @@ class Recorder(Observer):
         # Folded sends: those Django returned from at once, by signal and
         # sender (a count each), and those whose receivers were all dead, by
         # name.
-        self._unheard: dict[tuple[DjangoSignal, bool, Any], itertools.count[int]] = {}
+        self._unheard: dict[
+            tuple[DjangoSignal, type | None, Any], itertools.count[int]
+        ] = {}
         self._folded: dict[tuple[str, str], int] = {}
         self._started_ns = _now_ns()
         self.started = self._started_ns / 1e9
@@ -490,17 +492,20 @@ class Recorder(Observer):
     def send_unheard(self, signal: DjangoSignal, sender: Any) -> bool:
         if not self.fold_empty:
             return False
-        # Plain senders are kept as they are, anything else is summarised
-        # now; signal names are looked up when folded is read.
-        if type(sender) in PLAIN_TYPES:
-            key = (signal, True, sender)
+        # Plain senders are kept as they are, with their type (1, 1.0 and
+        # True are equal keys, with different labels); anything else is
+        # summarised now. Signal names are looked up when folded is read.
+        sender_type = type(sender)
+        key: tuple[DjangoSignal, type | None, Any]
+        if sender_type in PLAIN_TYPES:
+            key = (signal, sender_type, sender)
         else:
-            key = (signal, False, self.summarizer.summarize(sender))
+            key = (signal, None, self.summarizer.summarize(sender))
         counter = self._unheard.get(key)
         if counter is None:
             counter = self._unheard.setdefault(key, itertools.count())
-        # next() on a count is atomic, and so is setdefault() with these
-        # keys: two threads counting at once lose no send.
+        # Under the GIL, next() on a count is atomic, and so is setdefault()
+        # with these keys: two threads counting at once lose no send.
         next(counter)
         return True
 
@@ -537,10 +542,10 @@ class Recorder(Observer):
         ``(signal name, sender label)``."""
         with self._lock:
             folded = dict(self._folded)
-        for (signal, plain, label), counter in list(self._unheard.items()):
+        for (signal, plain_type, label), counter in list(self._unheard.items()):
             # repr() of a count shows its next value: how often next() ran.
             count = int(repr(counter)[6:-1])
-            if plain:
+            if plain_type is not None:
                 label = self.summarizer.summarize(label)
             key = (signal_label(signal), label)
             folded[key] = folded.get(key, 0) + count

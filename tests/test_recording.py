@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import json
 import logging
@@ -699,6 +700,39 @@ def test_fold_empty_counts_sends_that_ran_no_receiver(signal: DjangoSignal) -> N
         (signal_label(unheard), "testapp.Post"): 2,
         (signal_label(dead), "None"): 1,
     }
+
+
+def test_fold_empty_tells_equal_senders_of_different_types_apart(
+    signal: DjangoSignal,
+) -> None:
+    with record(fold_empty=True) as recorder:
+        for sender in (1, True, 1.0, 1):
+            signal.send(sender=sender)
+
+    name = signal_label(signal)
+    assert recorder.folded == {(name, "1"): 2, (name, "True"): 1, (name, "1.0"): 1}
+
+
+def test_fold_empty_counts_every_send_of_threads_counting_at_once(
+    signal: DjangoSignal,
+) -> None:
+    with record(fold_empty=True) as recorder:
+        context = contextvars.copy_context()
+
+        def send_many() -> None:
+            for _ in range(2000):
+                signal.send(sender="thread")
+
+        threads = [
+            threading.Thread(target=context.copy().run, args=(send_many,))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+
+    assert recorder.folded == {(signal_label(signal), "'thread'"): 8000}
 
 
 def test_fold_empty_keeps_muted_sends(signal: DjangoSignal) -> None:
