@@ -46,8 +46,32 @@ def best_of(
     return best
 
 
-def report(title: str, baseline: float, candidate: float, goal: str) -> None:
+def report(
+    title: str,
+    baseline: float,
+    candidate: float,
+    goal: float | str | None,
+    floor: float | None = None,
+) -> None:
+    """Print *candidate* / *baseline* against *goal* (a ratio, or words).
+
+    When the goal is missed and a *floor* was timed in the same run (a minimal
+    hand-written version of the same work), print the floor's ratio and the
+    gap between the candidate and it.
+    """
+    ratio = candidate / baseline
+    if not isinstance(goal, float):
+        wanted, met = f"({goal or 'informative'})", ""
+    else:
+        wanted = f"goal <= {goal:.2f}x"
+        met = "  met" if ratio <= goal else "  MISSED"
     print(
-        f"{title:<52} {candidate / baseline:5.2f}x  "
-        f"({candidate * 1e9:8.0f} ns vs {baseline * 1e9:8.0f} ns)  goal {goal}"
+        f"{title:<58} {ratio:5.2f}x  "
+        f"({candidate * 1e9:7.0f} ns vs {baseline * 1e9:7.0f} ns)  {wanted}{met}"
     )
+    if isinstance(goal, float) and ratio > goal and floor is not None:
+        print(
+            f"{'  floor (minimal hand-written version, same data)':<58} "
+            f"{floor / baseline:5.2f}x  ({floor * 1e9:7.0f} ns); "
+            f"gap to the floor {candidate / floor:.2f}x"
+        )

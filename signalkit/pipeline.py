@@ -5,20 +5,29 @@ methods and ``_live_receivers`` of ``django.dispatch.Signal`` are replaced by
 the functions here (each marked with ``_signalkit_pipeline``). A send then
 produces events for the observers active for it:
 
+* :meth:`Observer.send_unheard` for a send that runs no receiver (Django
+  returns ``[]`` at once): an observer may only count it;
 * :meth:`Observer.send_started` before Django looks up the receivers; an
   observer returns a :class:`SendObserver` for the rest of that send, or
   ``None`` to ignore it;
 * :meth:`SendObserver.receiver_started` and
   :meth:`SendObserver.receiver_finished` around each receiver, in the thread
-  or asyncio task the receiver runs in;
-* :meth:`SendObserver.send_finished` when Django's method returns or raises.
+  or asyncio task the receiver runs in, for observers whose
+  :attr:`~SendObserver.per_receiver` is true;
+* :meth:`SendObserver.send_finished` when the send returns or raises; the
+  per-receiver data of the send (:attr:`Send.receivers` and the lists beside
+  it) is complete then.
 
-Django's own method runs every send; each receiver is wrapped for that send
-only, and the wrappers are taken out of the value it returns, so callers see
-exactly what Django returns. Observers are either *context* observers
-(:func:`observing`, active in the current thread or asyncio context, as
-``record()`` is) or *process-wide* ones (:func:`add_observer`, seeing every
-send in every thread, as a tracer does).
+A ``send()`` or ``send_robust()`` to sync receivers only, with Django's own
+method in place, runs Django's receiver loop here, statement for statement,
+with no wrapper per receiver: one ``perf_counter_ns()`` stamp per receiver,
+and the per-receiver events only for observers that ask for them.
+Any other observed send runs Django's own method with each receiver wrapped
+for that send only, and the wrappers are taken out of the value it returns.
+Either way callers see exactly what Django returns. Observers are either
+*context* observers (:func:`observing`, active in the current thread or
+asyncio context, as ``record()`` is) or *process-wide* ones
+(:func:`add_observer`, seeing every send in every thread, as a tracer does).
 
 When the last observer and mute end, each hooked attribute that still holds
 our function gets back what it held before (Django's own method, unless
@@ -34,14 +43,16 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from types import CodeType, FrameType, FunctionType
-from typing import Any, cast
+from operator import itemgetter
+from types import CodeType, FrameType, FunctionType, MappingProxyType
+from typing import Any, ClassVar, cast
 
 import django
 from django.dispatch import Signal as DjangoSignal
+from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.naming import receiver_name, remember
 from signalkit.registry import registry
@@ -49,6 +60,16 @@ from signalkit.registry import registry
 
 class Observer:
     """Something that wants to see signal sends (the recorder, a tracer)."""
+
+    def send_unheard(self, signal: DjangoSignal, sender: Any) -> bool:
+        """A send of *signal* by *sender* that runs no receiver.
+
+        Called instead of :meth:`send_started` when Django would return
+        ``[]`` at once (no receiver connected, or none for this sender). Return
+        ``True`` once the send is dealt with (counted, ignored); ``False`` (the
+        default) to get :meth:`send_started` and the rest of its events.
+        """
+        return False
 
     def send_started(self, send: Send) -> SendObserver | None:
         """A send starts, before its receivers are looked up.
@@ -61,6 +82,12 @@ class Observer:
 
 class SendObserver:
     """Gets the events of one send that an :class:`Observer` accepted."""
+
+    per_receiver: ClassVar[bool] = True
+    """Whether :meth:`receiver_started` and :meth:`receiver_finished` are
+    called around each receiver. An observer that sets it false reads what
+    the receivers did from the :class:`Send` in :meth:`send_finished`, and
+    costs the send nothing per receiver."""
 
     def receiver_started(self, index: int, receiver: Receiver) -> None:
         """Receiver number *index* (its place in Django's responses) starts.
@@ -92,12 +119,23 @@ _internal_files: dict[str, bool] = {}
 
 
 def _is_internal(filename: str) -> bool:
-    skip = _internal_files.get(filename)
-    if skip is None:
-        skip = _internal_files[filename] = (
-            filename.startswith(_INTERNAL_DIRS) or "asgiref" in filename
-        )
+    # Called for a file not yet in _internal_files.
+    skip = _internal_files[filename] = (
+        filename.startswith(_INTERNAL_DIRS) or "asgiref" in filename
+    )
     return skip
+
+
+def line_of(code: CodeType, offset: int) -> int:
+    """The line of the instruction at byte *offset* of *code* (as in
+    :meth:`Send.site_offset`); past its end, the last line."""
+    line = code.co_firstlineno
+    for start, end, number in code.co_lines():
+        if number is not None:
+            line = number
+        if start <= offset < end:
+            break
+    return line
 
 
 def signal_label(signal: DjangoSignal) -> str:
@@ -119,27 +157,19 @@ _unregistered_labels: dict[int, str] = {}
 class Send:
     """One send of a signal, as the pipeline hands it to observers.
 
-    It holds the signal, sender and arguments only while the send runs: an
-    observer that keeps anything after :meth:`SendObserver.send_finished`
-    must copy or summarise it.
+    It holds the signal, sender, arguments and receivers only while the send
+    runs: an observer that keeps anything after
+    :meth:`SendObserver.send_finished` must copy or summarise it.
+
+    What the receivers did is in lists indexed by the receiver's place in
+    Django's responses (sync receivers first, then async ones), complete in
+    :meth:`SendObserver.send_finished`: :attr:`receivers`,
+    :attr:`receiver_started_ns`, :attr:`receiver_ended_ns`, :attr:`results`
+    and :attr:`errors`.
     """
 
-    __slots__ = (
-        "_code",
-        "_frame",
-        "_line",
-        "method",
-        "muted",
-        "muted_receivers",
-        "named",
-        "observed",
-        "parent",
-        "parent_index",
-        "ran",
-        "sender",
-        "signal",
-        "started_ns",
-    )
+    # No __slots__: what most sends never set stays a class attribute, so
+    # that a send sets only what varies.
 
     signal: DjangoSignal
     method: str
@@ -149,17 +179,34 @@ class Send:
     """The keyword arguments of the send."""
     started_ns: int
     """``time.perf_counter_ns()`` when the send started."""
-    parent: Send | None
+    parent: Send | None = None
     """The send whose receiver made this send, in this thread or task."""
-    parent_index: int
+    parent_index: int = 0
     """The index of that receiver in the parent's responses."""
     muted: bool
     """Whether a mute stops this send's receivers from running."""
-    muted_receivers: list[str]
+    muted_receivers: Sequence[str] = ()
     """Names of the receivers a mute stopped."""
-    observed: tuple[tuple[Observer, SendObserver], ...]
-    ran: int
-    """How many receivers have started."""
+    observed: tuple[tuple[Observer, SendObserver], ...] = ()
+    per_receiver: tuple[SendObserver, ...] = ()
+    receivers: Sequence[Callable[..., Any]] = ()
+    """The live receivers found for the send, sync ones first (under
+    sentry-sdk they may be its per-send wrappers:
+    :func:`signalkit.naming.receiver_name` names the real receiver)."""
+    sync_count: int = 0
+    """How many of :attr:`receivers` are sync; the rest are async."""
+    receiver_started_ns: Sequence[int | None] = ()
+    """``perf_counter_ns()`` when each receiver started; ``None`` for one
+    that never ran because an earlier one raised."""
+    receiver_ended_ns: Sequence[int | None] = ()
+    """``perf_counter_ns()`` when each receiver returned or raised."""
+    results: Sequence[Any] = ()
+    """What each receiver returned (``send_robust()``: or the exception)."""
+    errors: Mapping[int, BaseException] = MappingProxyType({})
+    """The exception each receiver that raised raised, by index."""
+    _responses: list[tuple[Any, Any]] | None = None
+    _code: CodeType | None = None
+    _lasti = 0
 
     def __init__(
         self,
@@ -175,18 +222,16 @@ class Send:
         self.sender = sender
         self.named = named
         self.muted = muted
-        self.muted_receivers = []
-        self.observed = ()
-        self.ran = 0
         self._frame = frame
-        self._code: CodeType | None = None
-        self._line = 0
-        running = _running.get(_here())
-        if running is None:
-            self.parent, self.parent_index = None, 0
-        else:
-            self.parent, self.parent_index = running
-        self.started_ns = time.perf_counter_ns()
+        key = self._key = _here()
+        running = _running.get(key)
+        if running is not None:
+            parent, index = running
+            self.parent = parent
+            # None: the pipeline's own loop runs the parent's receivers, and
+            # the one running is the next to respond.
+            self.parent_index = len(parent._responses or ()) if index is None else index
+        self.started_ns = _now_ns()
 
     @property
     def signal_name(self) -> str:
@@ -205,17 +250,32 @@ class Send:
         """Where the send was made, as a code object and a line number.
 
         Observers that want the site after the send call this in
-        :meth:`Observer.send_started` and format it when read (see
-        :attr:`site`); no frame is kept.
+        :meth:`Observer.send_started` (or :meth:`site_offset`) and format it
+        when read (see :attr:`site`); no frame is kept.
+        """
+        site = self.site_offset()
+        return None if site is None else (site[0], line_of(*site))
+
+    def site_offset(self) -> tuple[CodeType, int] | None:
+        """:meth:`keep_site` with the instruction's byte offset for a line.
+
+        Cheaper: the line number is worked out from the offset when read
+        (:func:`line_of`), not while the send runs.
         """
         frame = self._frame
         if frame is not None:
             self._frame = None
-            while frame is not None and _is_internal(frame.f_code.co_filename):
+            internal = _internal_files
+            while frame is not None:
+                code = frame.f_code
+                skip = internal.get(code.co_filename)
+                if skip is None:
+                    skip = _is_internal(code.co_filename)
+                if not skip:
+                    self._code, self._lasti = code, frame.f_lasti
+                    break
                 frame = frame.f_back
-            if frame is not None:
-                self._code, self._line = frame.f_code, frame.f_lineno
-        return None if self._code is None else (self._code, self._line)
+        return None if self._code is None else (self._code, self._lasti)
 
     @property
     def site(self) -> str:
@@ -226,30 +286,36 @@ class Send:
     def _release(self) -> None:
         # Nothing of the send outlives it here (observers copy what they keep).
         self.sender = self.named = self._frame = None  # type: ignore[assignment]
+        self.receivers = self.results = ()
+        self.errors = _NO_ERRORS
+        self._responses = None
+
+
+_NO_ERRORS: Mapping[int, BaseException] = MappingProxyType({})
 
 
 # What runs where: the send and receiver index of the receiver running in
 # each asyncio task, or (outside an event loop) each thread. Django 6.1 runs
 # the async receivers of one send concurrently in one shared context, so a
-# context variable could not tell them apart.
-_running: dict[object, tuple[Send, int]] = {}
+# context variable could not tell them apart. An index of None: the
+# pipeline's loop runs that send's receivers one after another.
+_running: dict[object, tuple[Send, int | None]] = {}
 _get_running_loop = asyncio._get_running_loop
 _current_task = asyncio.current_task
 _get_ident = threading.get_ident
+_now_ns = time.perf_counter_ns
 
 
 def _here() -> object:
+    # The asyncio task, or the thread outside a loop (or in a loop callback).
     loop = _get_running_loop()
-    if loop is not None:
-        task = _current_task(loop)
-        if task is not None:
-            return task
-    return _get_ident()
+    return _get_ident() if loop is None else (_current_task(loop) or _get_ident())
 
 
 class Receiver:
-    # A receiver wrapped for one observed send (sync receivers). Not a
-    # docstring: instances answer __doc__ as the receiver does.
+    # A receiver as per-receiver observers see it; wrapped around a receiver
+    # for one observed send that Django's method runs. Not a docstring:
+    # instances answer __doc__ as the receiver does.
 
     __slots__ = ("_send", "func", "index")
 
@@ -280,57 +346,44 @@ class Receiver:
     def __doc__(self) -> str | None:  # type: ignore[override]
         return self.func.__doc__
 
-    def _enter(self) -> tuple[object, tuple[Send, int] | None]:
+    def _enter(self) -> tuple[object, tuple[Send, int | None] | None]:
         send, index = self._send, self.index
         key = _here()
         previous = _running.get(key)
         _running[key] = (send, index)
-        send.ran += 1
-        for _, observer in send.observed:
+        for observer in send.per_receiver:
             observer.receiver_started(index, self)
+        # Lists our _live_receivers made for this send (Sequence to readers).
+        cast("list[int | None]", send.receiver_started_ns)[index] = _now_ns()
         return key, previous
 
     def _exit(
         self,
         key: object,
-        previous: tuple[Send, int] | None,
+        previous: tuple[Send, int | None] | None,
         result: Any,
         error: BaseException | None,
     ) -> None:
+        send, index = self._send, self.index
+        cast("list[int | None]", send.receiver_ended_ns)[index] = _now_ns()
+        cast("list[Any]", send.results)[index] = result
+        if error is not None:
+            cast("dict[int, BaseException]", send.errors)[index] = error
         if previous is None:
             _running.pop(key, None)
         else:
             _running[key] = previous
-        for _, observer in self._send.observed:
-            observer.receiver_finished(self.index, result, error)
+        for observer in send.per_receiver:
+            observer.receiver_finished(index, result, error)
 
     def __call__(self, **kwargs: Any) -> Any:
-        # _enter() and _exit() written out: this runs for every receiver of
-        # every observed send.
-        send, index = self._send, self.index
-        loop = _get_running_loop()
-        key = (
-            _get_ident()
-            if loop is None
-            else (_current_task(loop) or _get_ident())  # a loop callback: no task
-        )
-        previous = _running.get(key)
-        _running[key] = (send, index)
-        send.ran += 1
-        observed = send.observed
-        for _, observer in observed:
-            observer.receiver_started(index, self)
+        key, previous = self._enter()
         try:
             result = self.func(**kwargs)
         except BaseException as error:
             self._exit(key, previous, None, error)
             raise
-        if previous is None:
-            del _running[key]
-        else:
-            _running[key] = previous
-        for _, observer in observed:
-            observer.receiver_finished(index, result, None)
+        self._exit(key, previous, result, None)
         return result
 
 
@@ -391,27 +444,84 @@ _pending = _Pending()
 _original: dict[str, Any] = {}
 
 
-def _start(
+def _is_djangos(function: Any, method: str) -> bool:
+    """Whether *function* is ``django.dispatch.Signal``'s own *method*."""
+    return (
+        getattr(function, "__module__", None) == "django.dispatch.dispatcher"
+        and getattr(function, "__qualname__", None) == f"Signal.{method}"
+    )
+
+
+# Per method: whether the pipeline may run Django's sync receiver loop itself
+# (what we replaced is Django's own method), set when we patch.
+_own_loop: dict[str, bool] = {"send": False, "send_robust": False}
+
+
+def _unheard(
     signal: DjangoSignal, method: str, sender: Any, named: dict[str, Any]
 ) -> Send | None:
-    """The observed send, or ``None`` when nothing observes or mutes it."""
+    """What to observe of a send Django returns ``[]`` from at once.
+
+    Observers that deal with it in :meth:`Observer.send_unheard` are left
+    out; ``None`` when none is left and the send is not muted.
+    """
     state = _context.get()
     observers = _process_observers
-    muted = False
     if state is not None:
-        observers = observers + state[0]
-        muted = signal in state[1]
+        if signal in state[1]:  # a muted send is kept
+            return _start(signal, method, sender, named, observers + state[0], True, 3)
+        observers = observers + state[0] if observers else state[0]
+    left = [o for o in observers if not o.send_unheard(signal, sender)]
+    if not left:
+        return None
+    return _start(signal, method, sender, named, tuple(left), False, 3)
+
+
+def _observers(signal: DjangoSignal) -> tuple[tuple[Observer, ...], bool]:
+    state = _context.get()
+    if state is None:
+        return _process_observers, False
+    return _process_observers + state[0], signal in state[1]
+
+
+def _start(
+    signal: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    observers: tuple[Observer, ...],
+    muted: bool,
+    depth: int = 2,
+) -> Send | None:
+    """The observed send, or ``None`` when nothing observes or mutes it.
+
+    *depth*: how many frames up the sender's call of the send method is.
+    """
     if not observers and not muted:
         return None
-    send = Send(signal, method, sender, named, muted, sys._getframe(2))
+    send = Send(signal, method, sender, named, muted, sys._getframe(depth))
+    if len(observers) == 1:  # the usual case (one recording), written out
+        observer = observers[0]
+        send_observer = observer.send_started(send)
+        if send_observer is None:
+            return send if muted else None
+        send.observed = ((observer, send_observer),)
+        if send_observer.per_receiver:
+            send.per_receiver = (send_observer,)
+        return send
     observed = []
+    per_receiver = []
     for observer in observers:
         send_observer = observer.send_started(send)
         if send_observer is not None:
             observed.append((observer, send_observer))
+            if send_observer.per_receiver:
+                per_receiver.append(send_observer)
     if not observed and not muted:
         return None
     send.observed = tuple(observed)
+    if per_receiver:
+        send.per_receiver = tuple(per_receiver)
     return send
 
 
@@ -439,6 +549,13 @@ def _live_receivers(
         ]
         return [], []
     count = len(sync_receivers)
+    send.receivers = [*sync_receivers, *async_receivers]
+    send.sync_count = count
+    total = len(send.receivers)
+    send.receiver_started_ns = [None] * total
+    send.receiver_ended_ns = [None] * total
+    send.results = [None] * total
+    send.errors = {}
     return (
         [Receiver(r, send, index) for index, r in enumerate(sync_receivers)],
         [
@@ -448,24 +565,227 @@ def _live_receivers(
     )
 
 
+# Django keeps each connection as a tuple whose last item says whether the
+# receiver is async (5.2 to 6.1).
+_is_async = itemgetter(-1)
+_response = itemgetter(1)
+
+
+def _run(
+    self: DjangoSignal, send: Send, sender: Any, named: dict[str, Any]
+) -> list[tuple[Any, Any]]:
+    """Django's ``send``/``send_robust`` for an observed send.
+
+    For sync receivers, with Django's own method in place, Django's receiver
+    loop runs here, statement for statement (it is the same in every
+    supported Django; tox runs Django's own suites against it), taking one
+    ``perf_counter_ns()`` stamp per receiver: a wrapper per receiver would
+    cost more than most receivers do. Otherwise Django's method runs the
+    send, each receiver wrapped by our ``_live_receivers``.
+    """
+    method = send.method
+    if not _own_loop[method] or send.muted:
+        return _run_wrapped(self, send, sender, named)
+    if type(self)._live_receivers is _live_receivers:
+        # Ours, on top of Django's (or sentry-sdk's below ours): asking what
+        # ours would only pass on twice changes nothing.
+        sync_receivers, async_receivers = _original["_live_receivers"](self, sender)
+    elif any(map(_is_async, self.receivers)):
+        # A subclass's method, or a patch on top of ours, is asked once.
+        return _run_wrapped(self, send, sender, named)
+    else:
+        sync_receivers, async_receivers = self._live_receivers(sender)
+    if async_receivers:
+        # Django's method runs the send, and finds them again (or, connected
+        # by another thread since the check above, for the first time).
+        return _run_wrapped(self, send, sender, named)
+    if send.per_receiver:
+        return _run_each(self, send, sender, named, sync_receivers)
+    responses: list[tuple[Any, Any]] = []
+    now = _now_ns
+    stamps = [now()]
+    stamp = stamps.append
+    respond = responses.append
+    errors: dict[int, BaseException] = {}
+    send._responses = responses
+    key = send._key
+    previous = _running.get(key)
+    _running[key] = (send, None)
+    try:
+        if method == "send":
+            for receiver in sync_receivers:
+                response = receiver(signal=self, sender=sender, **named)
+                stamp(now())
+                respond((receiver, response))
+        else:
+            for receiver in sync_receivers:
+                try:
+                    response = receiver(signal=self, sender=sender, **named)
+                except Exception as err:
+                    stamp(now())
+                    errors[len(responses)] = err
+                    self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
+                    respond((receiver, err))
+                else:
+                    stamp(now())
+                    respond((receiver, response))
+    except BaseException as error:
+        # The receiver at len(responses) raised (or logging its failure did).
+        failed = len(responses)
+        if len(stamps) == failed + 1:
+            stamp(now())
+        errors[failed] = error
+        # The receivers after it never ran.
+        never: list[None] = [None] * (len(sync_receivers) - failed - 1)
+        send.receivers = sync_receivers
+        send.sync_count = len(sync_receivers)
+        send.results = [*map(_response, responses), None, *never]
+        send.receiver_started_ns = [*stamps[:-1], *never]
+        send.receiver_ended_ns = [*stamps[1:], *never]
+        send.errors = errors
+        _finish(send, error)
+        raise
+    finally:
+        if previous is None:
+            del _running[key]
+        else:
+            _running[key] = previous
+    send.receivers = sync_receivers
+    send.results = list(map(_response, responses))
+    send.sync_count = len(sync_receivers)
+    send.receiver_started_ns = stamps[:-1]
+    send.receiver_ended_ns = stamps[1:]
+    if errors:
+        send.errors = errors
+    for _, observer in send.observed:
+        observer.send_finished(None)
+    send._release()
+    return responses
+
+
+def _run_each(
+    self: DjangoSignal,
+    send: Send,
+    sender: Any,
+    named: dict[str, Any],
+    sync_receivers: list[Callable[..., Any]],
+) -> list[tuple[Any, Any]]:
+    """:func:`_run`'s loop with the events of each receiver, for observers
+    that ask for them (a tracer, the slow-receiver log)."""
+    robust = send.method == "send_robust"
+    each = send.per_receiver
+    count = len(sync_receivers)
+    started: list[int | None] = [None] * count
+    ended: list[int | None] = [None] * count
+    results: list[Any] = [None] * count
+    errors: dict[int, BaseException] = {}
+    send.receivers, send.sync_count = sync_receivers, count
+    send.receiver_started_ns, send.receiver_ended_ns = started, ended
+    send.results, send.errors = results, errors
+    responses: list[tuple[Any, Any]] = []
+    send._responses = responses
+    now = _now_ns
+    key = send._key
+    previous = _running.get(key)
+    _running[key] = (send, None)
+    try:
+        for index, receiver in enumerate(sync_receivers):
+            seen = Receiver(receiver, send, index)
+            for observer in each:
+                observer.receiver_started(index, seen)
+            started[index] = now()
+            try:
+                response = receiver(signal=self, sender=sender, **named)
+            except BaseException as err:
+                ended[index] = now()
+                errors[index] = err
+                for observer in each:
+                    observer.receiver_finished(index, None, err)
+                if not robust or not isinstance(err, Exception):
+                    raise
+                self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
+                response = err
+            else:
+                ended[index] = now()
+                for observer in each:
+                    observer.receiver_finished(index, response, None)
+            results[index] = response
+            responses.append((receiver, response))
+    except BaseException as error:
+        _finish(send, error)
+        raise
+    finally:
+        if previous is None:
+            del _running[key]
+        else:
+            _running[key] = previous
+    _finish(send, None)
+    return responses
+
+
+def _run_wrapped(
+    self: DjangoSignal, send: Send, sender: Any, named: dict[str, Any]
+) -> list[tuple[Any, Any]]:
+    # A subclass's _live_receivers may send another signal before it
+    # calls ours: that send puts back the pending send it found.
+    previous, _pending.send = _pending.send, send
+    try:
+        responses = _original[send.method](self, sender, **named)
+    except BaseException as error:
+        _finish(send, error)
+        raise
+    finally:
+        if _pending.send is send:  # Django returned before looking
+            _pending.send = previous
+    _finish(send, None)
+    return _unwrap(responses)
+
+
 def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
     def patched(self: DjangoSignal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
-        send = _start(self, method, sender, named)
+        if (
+            not self.receivers
+            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
+        ):
+            # Django returns [] at once: decide that before building anything.
+            state = _context.get()
+            if state is None and not _process_observers:
+                send = None
+            elif (
+                state is not None
+                and len(state[0]) == 1
+                and not _process_observers
+                and self not in state[1]
+            ):
+                # One observer (a recording) and no mute: written out.
+                observer = state[0][0]
+                send = (
+                    None
+                    if observer.send_unheard(self, sender)
+                    else _start(self, method, sender, named, state[0], False)
+                )
+            else:
+                send = _unheard(self, method, sender, named)
+            if not _own_loop[method]:
+                if send is None:
+                    return _original[method](self, sender, **named)  # type: ignore[no-any-return]
+                return _run_wrapped(self, send, sender, named)
+            if send is not None:
+                _finish(send, None)
+            return []  # what Django's method returns here
+        state = _context.get()
+        if state is None:
+            if not _process_observers:
+                return _original[method](self, sender, **named)  # type: ignore[no-any-return]
+            send = _start(self, method, sender, named, _process_observers, False)
+        else:
+            observers = state[0]
+            if _process_observers:
+                observers = _process_observers + observers
+            send = _start(self, method, sender, named, observers, self in state[1])
         if send is None:
             return _original[method](self, sender, **named)  # type: ignore[no-any-return]
-        # A subclass's _live_receivers may send another signal before it
-        # calls ours: that send puts back the pending send it found.
-        previous, _pending.send = _pending.send, send
-        try:
-            responses = _original[method](self, sender, **named)
-        except BaseException as error:
-            _finish(send, error)
-            raise
-        finally:
-            if _pending.send is send:  # Django returned before looking
-                _pending.send = previous
-        _finish(send, None)
-        return _unwrap(responses)
+        return _run(self, send, sender, named)
 
     patched.__name__ = patched.__qualname__ = method
     return patched
@@ -475,7 +795,14 @@ def _make_async(method: str) -> Callable[..., Awaitable[list[tuple[Any, Any]]]]:
     async def patched(
         self: DjangoSignal, sender: Any, **named: Any
     ) -> list[tuple[Any, Any]]:
-        send = _start(self, method, sender, named)
+        if (
+            not self.receivers
+            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
+        ):
+            send = _unheard(self, method, sender, named)
+        else:
+            observers, muted = _observers(self)
+            send = _start(self, method, sender, named, observers, muted)
         if send is None:
             return await _original[method](self, sender, **named)  # type: ignore[no-any-return]
         previous, _pending.send = _pending.send, send
@@ -518,6 +845,8 @@ def _acquire() -> None:
                 if current is ours or name in _stranded:
                     continue  # still in place, or still called by a later patch
                 _original[name] = current
+                if name in _own_loop:
+                    _own_loop[name] = _is_djangos(current, name)
                 setattr(DjangoSignal, name, ours)
         _users += 1
 

@@ -19,16 +19,15 @@ from types import CodeType, MappingProxyType
 from typing import Any, cast
 
 from django.dispatch import Signal as DjangoSignal
-from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.conf import conf
 from signalkit.naming import receiver_name
 from signalkit.pipeline import (
     Observer,
-    Receiver,
     Send,
     SendObserver,
     is_patched,
+    line_of,
     muting,
     observing,
     signal_label,
@@ -62,9 +61,14 @@ _UNSET: Any = object()
 
 
 class ReceiverCall:
-    """One receiver that ran during a recorded send."""
+    """One receiver that ran during a recorded send.
+
+    Built when a recording is read, from what the send kept of its receivers
+    in slots of a few lists; nothing is built per receiver while it runs.
+    """
 
     __slots__ = (
+        "_index",
         "_plain",
         "_result_summary",
         "_summarizer",
@@ -85,10 +89,10 @@ class ReceiverCall:
     started_ns: int
     """Nanoseconds since the recording started."""
     duration_ns: int | None
-    """Nanoseconds it took; ``None`` while it runs."""
+    """Nanoseconds it took; ``None`` if it never returned or raised."""
     status: str
-    """``"ok"``, ``"error"``, ``"running"``, or a status its result reports,
-    such as ``"enqueued"`` for a background receiver."""
+    """``"ok"``, ``"error"``, or a status its result reports, such as
+    ``"enqueued"`` for a background receiver."""
     exception_type: str | None
     exception_message: str | None
     result: Any
@@ -99,17 +103,20 @@ class ReceiverCall:
     _plain: Any
     _summarizer: Summarizer
     _result_summary: str
+    # The receiver's place in Django's responses.
+    _index: int
 
     def __init__(self, name: str, is_async: bool, started_ns: int) -> None:
         self.name = name
         self.is_async = is_async
         self.started_ns = started_ns
         self.duration_ns = None
-        self.status = "running"
+        self.status = "ok"
         self._result_summary = ""
         self.exception_type = self.exception_message = None
         self.result = self.exception = None
         self._plain = _UNSET
+        self._index = 0
 
     @property
     def result_summary(self) -> str:
@@ -119,11 +126,6 @@ class ReceiverCall:
             self._plain = _UNSET
         return self._result_summary
 
-    @result_summary.setter
-    def result_summary(self, summary: str) -> None:
-        self._plain = _UNSET
-        self._result_summary = summary
-
     @property
     def started(self) -> float:
         """Seconds since the recording started."""
@@ -131,7 +133,7 @@ class ReceiverCall:
 
     @property
     def duration(self) -> float | None:
-        """Seconds it took; ``None`` while it runs."""
+        """Seconds it took; ``None`` if it never returned or raised."""
         return _seconds(self.duration_ns)
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,9 +150,14 @@ class ReceiverCall:
         }
 
 
+# What a recording keeps of a receiver's outcome: its status, result summary,
+# exception type and message.
+_Outcome = tuple[str, str, str | None, str | None]
+
+
 def _outcome(
     summarizer: Summarizer, result: Any, error: BaseException | None
-) -> tuple[str, str, str | None, str | None]:
+) -> _Outcome:
     """Status, result summary, exception type and message of one receiver."""
     if error is not None:
         return ("error", "", *error_summary(error, summarizer.max_length))
@@ -168,6 +175,8 @@ def _outcome(
 
 class SendRecord(SendObserver):
     """One send of a signal, with the receivers that ran."""
+
+    per_receiver = False  # what the receivers did is read in send_finished
 
     method: str
     """``"send"``, ``"send_robust"``, ``"asend"`` or ``"asend_robust"``."""
@@ -198,6 +207,18 @@ class SendRecord(SendObserver):
     _sender: Any = None
     _named: dict[str, Any] | None = None
     _site: tuple[CodeType, int] | None = None
+    # What the receivers did, in slots of lists indexed by their place in
+    # Django's responses (see Send): set when the send finishes.
+    _names: Sequence[str] = ()
+    _sync_count = 0
+    _started: Sequence[int | None] = ()
+    _ended: Sequence[int | None] = ()
+    # Plain results as they are, when every result is plain; otherwise an
+    # _Outcome for each receiver.
+    _plain_results: Sequence[Any] | None = None
+    _outcomes: Sequence[_Outcome] = ()
+    _values: tuple[Sequence[Any], Mapping[int, BaseException]] | None = None
+    _calls: list[ReceiverCall] | None = None
 
     def __init__(
         self, recorder: Recorder, send: Send, parent: SendRecord | None, kept: bool
@@ -207,12 +228,12 @@ class SendRecord(SendObserver):
         # Signals live for the whole process: holding one changes nothing.
         self._signal = send.signal
         self.method = send.method
-        self.muted = send.muted
-        self._started_ns = send.started_ns - recorder._started_ns
-        self._site = send.keep_site()
-        # Until it finishes: a mute names the receivers it stopped there.
+        if send.muted:
+            self.muted = True
+        self._started_ns = send.started_ns
+        self._site = send.site_offset()
+        # Until it finishes.
         self._send: Send | None = send
-        self._calls: dict[int, ReceiverCall] = {}
         sender, named = send.sender, send.named
         # Values of the plain types are summarised only when read: holding
         # them changes no object's lifetime. Anything else is summarised now.
@@ -221,10 +242,13 @@ class SendRecord(SendObserver):
             self._sender = sender
         else:
             self._sender_label = summarizer.summarize(sender)
-        if PLAIN_TYPES.issuperset(map(type, named.values())):
-            self._named = named
+        if named:
+            if PLAIN_TYPES.issuperset(map(type, named.values())):
+                self._named = named
+            else:
+                self._arguments = summarizer.summarize_arguments(named)
         else:
-            self._arguments = summarizer.summarize_arguments(named)
+            self._arguments = {}
         if parent is not None:
             self.parent, self._parent_index = parent, send.parent_index
         if send.parent is not None:
@@ -234,52 +258,49 @@ class SendRecord(SendObserver):
 
     # Events from the pipeline.
 
-    def receiver_started(self, index: int, receiver: Receiver) -> None:
-        self._calls[index] = ReceiverCall(
-            receiver_name(receiver.func),
-            receiver.is_async,
-            _now_ns() - self._recorder._started_ns,
-        )
-
-    def receiver_finished(
-        self, index: int, result: Any, error: BaseException | None
-    ) -> None:
-        recorder = self._recorder
-        call = self._calls[index]
-        call.duration_ns = _now_ns() - recorder._started_ns - call.started_ns
-        if error is None and type(result) in PLAIN_TYPES:
-            # Immutable and not weakly referenceable: holding it changes
-            # nothing, and most results are never read.
-            call.status = "ok"
-            call._plain = result
-            call._summarizer = recorder.summarizer
-        else:
-            (
-                call.status,
-                call.result_summary,
-                call.exception_type,
-                call.exception_message,
-            ) = _outcome(recorder.summarizer, result, error)
-        if recorder.keep_values:
-            call.result, call.exception = result, error
-
     def send_finished(self, error: BaseException | None) -> None:
-        self._duration_ns = _now_ns() - self._recorder._started_ns - self._started_ns
+        recorder = self._recorder
+        self._duration_ns = _now_ns() - self._started_ns
         send, self._send = self._send, None
-        if send is not None and send.muted_receivers:
+        assert send is not None
+        if send.muted_receivers:
             self.muted_receivers = list(send.muted_receivers)
+        receivers = send.receivers
+        if receivers:
+            # Names, stamps and outcomes: nothing that keeps a receiver or a
+            # result alive (unless the recording keeps values).
+            # Remembered per real receiver, also under sentry-sdk's wrappers.
+            self._names = list(map(receiver_name, receivers))
+            self._sync_count = send.sync_count
+            self._started = send.receiver_started_ns
+            self._ended = send.receiver_ended_ns
+            results, errors = send.results, send.errors
+            if not errors and PLAIN_TYPES.issuperset(map(type, results)):
+                # Immutable and not weakly referenceable: holding them changes
+                # nothing, and most results are never read.
+                self._plain_results = results
+            else:
+                summarizer = recorder.summarizer
+                self._outcomes = [
+                    _outcome(summarizer, result, errors.get(index))
+                    for index, result in enumerate(results)
+                ]
+            if recorder.keep_values:
+                self._values = (results, dict(errors))
         if error is not None:
             self.exception_type, self.exception_message = error_summary(
-                error, self._recorder.summarizer.max_length
+                error, recorder.summarizer.max_length
             )
-        self._recorder._finished(self)
+        if self.muted or (self._kept and not recorder.fold_empty):
+            return
+        recorder._finished(self)
 
     # What the recording shows.
 
     @property
     def started(self) -> float:
         """Seconds since the recording started."""
-        return self._started_ns / 1e9
+        return (self._started_ns - self._recorder._started_ns) / 1e9
 
     @property
     def duration(self) -> float | None:
@@ -313,19 +334,68 @@ class SendRecord(SendObserver):
         """``file:line`` of the first frame outside Django and signalkit."""
         if self._site is None:
             return "<unknown>"
-        code, line = self._site
-        return f"{code.co_filename}:{line}"
+        code, offset = self._site
+        return f"{code.co_filename}:{line_of(code, offset)}"
 
     @property
     def receivers(self) -> list[ReceiverCall]:
-        """The receivers that ran, in the order they started."""
-        return list(self._calls.values())
+        """The receivers that ran, in the order they started (empty while the
+        send runs)."""
+        if self._send is not None:
+            return []  # known when the send finishes
+        calls = self._calls
+        if calls is None:
+            # Two threads reading at once may each build the list; both
+            # lists are equal, and one of them is kept.
+            calls = self._calls = self._build_calls()
+        return calls
+
+    def _build_calls(self) -> list[ReceiverCall]:
+        recorder = self._recorder
+        offset = recorder._started_ns
+        summarizer = recorder.summarizer
+        started, ended = self._started, self._ended
+        plain, outcomes = self._plain_results, self._outcomes
+        ran = [index for index, stamp in enumerate(started) if stamp is not None]
+        if self._sync_count < len(self._names):
+            # Async receivers (and, in asend(), sync ones beside them) run
+            # concurrently.
+            ran.sort(key=lambda index: started[index])  # type: ignore[arg-type,return-value]
+        calls = []
+        for index in ran:
+            start = cast(int, started[index])
+            call = ReceiverCall(
+                self._names[index], index >= self._sync_count, start - offset
+            )
+            call._index = index
+            end = ended[index]
+            call.duration_ns = None if end is None else end - start
+            if plain is not None:
+                call._plain = plain[index]
+                call._summarizer = summarizer
+            else:
+                (
+                    call.status,
+                    call._result_summary,
+                    call.exception_type,
+                    call.exception_message,
+                ) = outcomes[index]
+            if self._values is not None:
+                results, errors = self._values
+                call.exception = errors.get(index)
+                call.result = None if call.exception is not None else results[index]
+            calls.append(call)
+        return calls
 
     @property
     def parent_receiver(self) -> ReceiverCall | None:
         """The receiver that made this send, if any."""
         parent = self.parent
-        return None if parent is None else parent._calls.get(self._parent_index)
+        if parent is None:
+            return None
+        return next(
+            (c for c in parent.receivers if c._index == self._parent_index), None
+        )
 
     def to_dict(self, positions: dict[int, int] | None = None) -> dict[str, Any]:
         """JSON-native data only, as stored by the debug toolbar.
@@ -342,15 +412,21 @@ class SendRecord(SendObserver):
         )
         parent_receiver = None
         if parent is not None and parent_index is not None:
-            # The receiver that made this send started before it did.
-            parent_receiver = list(parent._calls).index(self._parent_index)
+            parent_receiver = next(
+                (
+                    position
+                    for position, call in enumerate(parent.receivers)
+                    if call._index == self._parent_index
+                ),
+                None,
+            )
         return {
             "signal": self.signal_name,
             "method": self.method,
             "sender": self.sender_label,
             "arguments": dict(self.arguments),
             "site": self.site,
-            "started_us": _microseconds(self._started_ns),
+            "started_us": _microseconds(self._started_ns - self._recorder._started_ns),
             "duration_us": _microseconds(self._duration_ns),
             "depth": self.depth,
             "parent": parent_index,
@@ -359,7 +435,7 @@ class SendRecord(SendObserver):
             "muted_receivers": list(self.muted_receivers),
             "exception_type": self.exception_type,
             "exception_message": self.exception_message,
-            "receivers": [call.to_dict() for call in self._calls.values()],
+            "receivers": [call.to_dict() for call in self.receivers],
         }
 
 
@@ -385,8 +461,11 @@ class Recorder(Observer):
         self.dropped = 0
         """Sends not kept because :attr:`max_sends` was reached."""
         # Folded sends: those Django returned from at once, by signal and
-        # sender, and those whose receivers were all dead, by name.
-        self._unheard: dict[tuple[DjangoSignal, bool, Any], int] = {}
+        # sender (a count each), and those whose receivers were all dead, by
+        # name.
+        self._unheard: dict[
+            tuple[DjangoSignal, type | None, Any], itertools.count[int]
+        ] = {}
         self._folded: dict[tuple[str, str], int] = {}
         self._started_ns = _now_ns()
         self.started = self._started_ns / 1e9
@@ -402,31 +481,45 @@ class Recorder(Observer):
         return [send.to_dict(positions) for send in sends]
 
     def _take_place(self) -> bool:
-        if not self.fold_empty:
-            # next() on a count is atomic: no lock needed without folding,
-            # where a place is never given back.
-            return next(self._places) < self.max_sends
+        # With folding, a place is given back when a kept send turns out to
+        # have run no receiver.
         with self._lock:
             if self._kept < self.max_sends:
                 self._kept += 1
                 return True
         return False
 
+    def send_unheard(self, signal: DjangoSignal, sender: Any) -> bool:
+        if not self.fold_empty:
+            return False
+        # Plain senders are kept as they are, with their type (1, 1.0 and
+        # True are equal keys, with different labels); anything else is
+        # summarised now. Signal names are looked up when folded is read.
+        sender_type = type(sender)
+        key: tuple[DjangoSignal, type | None, Any]
+        if sender_type in PLAIN_TYPES:
+            key = (signal, sender_type, sender)
+        else:
+            key = (signal, None, self.summarizer.summarize(sender))
+        counter = self._unheard.get(key)
+        if counter is None:
+            counter = self._unheard.setdefault(key, itertools.count())
+        # Under the GIL, next() on a count is atomic, and so is setdefault()
+        # with these keys: two threads counting at once lose no send.
+        next(counter)
+        return True
+
     def send_started(self, send: Send) -> SendRecord | None:
-        if self.fold_empty and not send.muted:
-            signal = send.signal
-            if (
-                not signal.receivers
-                or signal.sender_receivers_cache.get(send.sender) is NO_RECEIVERS
-            ):
-                # Django returns at once: count it without a record.
-                self._fold_unheard(signal, send.sender)
+        if not self.fold_empty:
+            # next() on a count is atomic: no lock needed without folding,
+            # where a place is never given back.
+            kept = next(self._places) < self.max_sends
+            if not kept:
+                with self._lock:
+                    self.dropped += 1
                 return None
-        kept = self._take_place()
-        if not kept and not self.fold_empty:
-            with self._lock:
-                self.dropped += 1
-            return None
+        else:
+            kept = self._take_place()
         parent = None
         if send.parent is not None:
             # Our record of the parent send, if we recorded and kept it.
@@ -443,34 +536,24 @@ class Recorder(Observer):
             self.sends.append(record)
         return record
 
-    def _fold_unheard(self, signal: DjangoSignal, sender: Any) -> None:
-        # Plain senders are kept as they are, anything else is summarised
-        # now; signal names are looked up when folded is read.
-        label = (
-            sender if type(sender) in PLAIN_TYPES else self.summarizer.summarize(sender)
-        )
-        key = (signal, type(sender) in PLAIN_TYPES, label)
-        with self._lock:
-            self._unheard[key] = self._unheard.get(key, 0) + 1
-
     @property
     def folded(self) -> dict[tuple[str, str], int]:
         """With ``fold_empty``: how many sends ran no receiver, by
         ``(signal name, sender label)``."""
         with self._lock:
-            unheard = list(self._unheard.items())
             folded = dict(self._folded)
-        for (signal, plain, label), count in unheard:
-            if plain:
+        for (signal, plain_type, label), counter in list(self._unheard.items()):
+            # repr() of a count shows its next value: how often next() ran.
+            count = int(repr(counter)[6:-1])
+            if plain_type is not None:
                 label = self.summarizer.summarize(label)
             key = (signal_label(signal), label)
             folded[key] = folded.get(key, 0) + count
         return folded
 
     def _finished(self, record: SendRecord) -> None:
-        if record.muted:
-            return
-        if self.fold_empty and not record._calls:
+        # A send that is not muted, and was not kept or is folded.
+        if self.fold_empty and not record._names:
             key = (record.signal_name, record.sender_label)
             with self._lock:
                 self._folded[key] = self._folded.get(key, 0) + 1

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from django.db import transaction
 from django.dispatch import Signal as DjangoSignal
+from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.conf import conf
 from signalkit.contract import ArgsSpec, argument_error, declare
@@ -130,22 +131,58 @@ class Signal(DjangoSignal):
 
     # Each send checks the arguments, then runs Django's method, looked up at
     # call time so that an active observer (signalkit.pipeline) sees the send
-    # too. With no receiver connected and Django's own method in place, that
-    # method would return [] at once: so do we, without the call.
+    # too. While Django's own sync method is in place, its code runs here
+    # instead, statement for statement (the same in every supported Django;
+    # tests/test_semantics.py compares the two): calling it would pass every
+    # argument a second time, which costs more than the argument check.
+    # Async receivers go to Django's method, which looks receivers up again.
 
     def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send", named)
-        if not self.receivers and DjangoSignal.send is _DJANGO_SEND:
+        if DjangoSignal.send is not _DJANGO_SEND:
+            return DjangoSignal.send(self, sender, **named)
+        if (
+            not self.receivers
+            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
+        ):
             return []
-        return DjangoSignal.send(self, sender, **named)
+        if type(self)._live_receivers is not DjangoSignal._live_receivers:
+            return _DJANGO_SEND(self, sender, **named)  # asked once, as Django does
+        responses = []
+        sync_receivers, async_receivers = self._live_receivers(sender)
+        if async_receivers:
+            return _DJANGO_SEND(self, sender, **named)
+        for receiver in sync_receivers:
+            response = receiver(signal=self, sender=sender, **named)
+            responses.append((receiver, response))
+        return responses
 
     def send_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send_robust", named)
-        if not self.receivers and DjangoSignal.send_robust is _DJANGO_SEND_ROBUST:
+        if DjangoSignal.send_robust is not _DJANGO_SEND_ROBUST:
+            return DjangoSignal.send_robust(self, sender, **named)
+        if (
+            not self.receivers
+            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
+        ):
             return []
-        return DjangoSignal.send_robust(self, sender, **named)
+        if type(self)._live_receivers is not DjangoSignal._live_receivers:
+            return _DJANGO_SEND_ROBUST(self, sender, **named)
+        responses: list[tuple[Any, Any]] = []
+        sync_receivers, async_receivers = self._live_receivers(sender)
+        if async_receivers:
+            return _DJANGO_SEND_ROBUST(self, sender, **named)
+        for receiver in sync_receivers:
+            try:
+                response = receiver(signal=self, sender=sender, **named)
+            except Exception as err:
+                self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
+                responses.append((receiver, err))
+            else:
+                responses.append((receiver, response))
+        return responses
 
     async def asend(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:

@@ -210,6 +210,13 @@ class Summarizer:
             else:
                 if len(text) <= self.max_length:
                     return text
+        else:
+            # A class described before (a model as the sender, on every
+            # send): only classes alive are in _class_labels, so no other
+            # live object has the same id.
+            label = _class_labels.get(id(value))
+            if label is not None and len(label) <= self.max_length:
+                return label
         return summarize(value, max_length=self.max_length, sensitive=self.sensitive)
 
     def summarize_arguments(self, arguments: Mapping[str, Any]) -> dict[str, str]:

@@ -26,6 +26,10 @@ def ok(sender: Any, **kwargs: Any) -> str:
     return "fine"
 
 
+async def answer(sender: Any, **kwargs: Any) -> int:
+    return 42
+
+
 @pytest.fixture
 def signal() -> DjangoSignal:
     return DjangoSignal()
@@ -138,4 +142,52 @@ def test_a_recording_on_top_of_sentry_keeps_its_patch(
     assert naming._receiver_names[id(ok)] == f"{__name__}.ok"
     assert (receiver.__wrapped__, response) == (ok, "fine")  # type: ignore[attr-defined]
     assert recorder.sends[0].receivers[0].name == f"{__name__}.ok"
+    assert _receiver_spans(sentry) == [f"{__name__}.ok"]
+
+
+class EachReceiver(pipeline.Observer, pipeline.SendObserver):
+    """Asks for every receiver's events, as a tracer does."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def send_started(self, send: pipeline.Send) -> pipeline.SendObserver:
+        return self
+
+    def receiver_started(self, index: int, receiver: pipeline.Receiver) -> None:
+        self.names.append(receiver.name)
+
+
+def test_an_observer_of_each_receiver_under_sentry_gets_real_names_and_its_wrappers(
+    sentry: MemoryTransport, signal: DjangoSignal
+) -> None:
+    # With an async receiver too, Django's method runs the send: each
+    # receiver is wrapped for the send, and sentry wraps the wrapper.
+    sentry.envelopes.clear()
+    signal.connect(ok)
+    signal.connect(answer)
+    observer = EachReceiver()
+    with sentry_sdk.start_transaction(name="traced"), pipeline.observing(observer):
+        responses: list[tuple[Any, Any]] = signal.send(sender=None)
+    [(receiver, response), (_, answered)] = responses
+
+    assert receiver.__wrapped__ is ok
+    assert (response, answered) == ("fine", 42)
+    assert (receiver.__module__, receiver.__doc__) == (ok.__module__, ok.__doc__)
+    assert observer.names == [f"{__name__}.ok", f"{__name__}.answer"]
+    assert _receiver_spans(sentry) == [f"{__name__}.ok"]
+
+
+def test_an_observer_of_each_receiver_under_sentry_sees_sentrys_wrappers_run(
+    sentry: MemoryTransport, signal: DjangoSignal
+) -> None:
+    # Sync receivers only: the pipeline's loop runs sentry's wrappers.
+    sentry.envelopes.clear()
+    signal.connect(ok)
+    observer = EachReceiver()
+    with sentry_sdk.start_transaction(name="traced"), pipeline.observing(observer):
+        [(receiver, response)] = signal.send(sender=None)
+
+    assert (receiver.__wrapped__, response) == (ok, "fine")  # type: ignore[attr-defined]
+    assert observer.names == [f"{__name__}.ok"]
     assert _receiver_spans(sentry) == [f"{__name__}.ok"]

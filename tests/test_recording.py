@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import json
 import logging
@@ -198,6 +199,30 @@ def test_nested_sends_point_to_the_receiver_that_made_them(
     assert dicts[1]["parent"] == 0
     assert dicts[1]["parent_receiver"] == 1
     assert dicts[2]["parent"] is None
+
+
+def test_a_recording_read_while_a_send_runs_shows_its_receivers_once_it_ends(
+    signal: DjangoSignal,
+) -> None:
+    inner = DjangoSignal()
+    inner.connect(ok)
+    seen: list[dict[str, Any]] = []
+
+    def reads_the_recording(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender=None)
+        seen.extend(recorder.to_dicts())
+
+    signal.connect(reads_the_recording)
+    with record() as recorder:
+        signal.send(sender=None)
+
+    assert [len(send["receivers"]) for send in seen] == [0, 1]
+    assert seen[1]["parent_receiver"] is None  # not known yet
+    outer, nested = recorder.sends
+    assert [call.name for call in outer.receivers] == [
+        f"{__name__}.{reads_the_recording.__qualname__}"
+    ]
+    assert nested.parent_receiver is outer.receivers[0]
 
 
 def test_nested_send_from_an_async_receiver(signal: DjangoSignal) -> None:
@@ -675,6 +700,39 @@ def test_fold_empty_counts_sends_that_ran_no_receiver(signal: DjangoSignal) -> N
         (signal_label(unheard), "testapp.Post"): 2,
         (signal_label(dead), "None"): 1,
     }
+
+
+def test_fold_empty_tells_equal_senders_of_different_types_apart(
+    signal: DjangoSignal,
+) -> None:
+    with record(fold_empty=True) as recorder:
+        for sender in (1, True, 1.0, 1):
+            signal.send(sender=sender)
+
+    name = signal_label(signal)
+    assert recorder.folded == {(name, "1"): 2, (name, "True"): 1, (name, "1.0"): 1}
+
+
+def test_fold_empty_counts_every_send_of_threads_counting_at_once(
+    signal: DjangoSignal,
+) -> None:
+    with record(fold_empty=True) as recorder:
+        context = contextvars.copy_context()
+
+        def send_many() -> None:
+            for _ in range(2000):
+                signal.send(sender="thread")
+
+        threads = [
+            threading.Thread(target=context.copy().run, args=(send_many,))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+
+    assert recorder.folded == {(signal_label(signal), "'thread'"): 8000}
 
 
 def test_fold_empty_keeps_muted_sends(signal: DjangoSignal) -> None:

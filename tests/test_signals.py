@@ -476,3 +476,40 @@ def test_every_send_method_without_receivers_is_recorded(
             result = asyncio.run(result)
     assert result == []
     assert [send.method for send in recorder.sends] == [method]
+
+
+class _FindsItsOwn(Signal):
+    """Looks its receivers up itself, counting how often it is asked."""
+
+    asked = 0
+
+    def _live_receivers(self, sender: Any) -> Any:
+        self.asked += 1
+        return super()._live_receivers(sender)
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust"])
+def test_a_subclass_finding_its_own_receivers_is_asked_once_per_send(
+    method: str,
+) -> None:
+    signal = _FindsItsOwn(name="tests.signals.finds_its_own", args=["post"])
+    try:
+        signal.connect(noop)
+        assert getattr(signal, method)(sender=None, post=1) == [(noop, None)]
+        assert signal.asked == 1
+    finally:
+        registry.unregister(signal)
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust"])
+def test_a_sync_send_runs_async_receivers_as_django_does(
+    published: Signal, method: str
+) -> None:
+    async def answer(sender: Any, **kwargs: Any) -> int:
+        return 42
+
+    published.connect(noop)
+    published.connect(answer)
+    responses = getattr(published, method)(sender=None, post=1, user=2)
+
+    assert responses == [(noop, None), (answer, 42)]

@@ -166,3 +166,16 @@ def test_default_sensitive_words(name: str, masked: bool) -> None:
     from signalkit.summaries import is_sensitive
 
     assert is_sensitive(name, conf.SENSITIVE_ARGS) is masked
+
+
+def test_a_summarizer_names_a_class_it_described_before_the_same_way() -> None:
+    summarizer = Summarizer(max_length=200, sensitive=())
+
+    assert summarizer.summarize(Post) == summarizer.summarize(Post) == "testapp.Post"
+
+
+def test_a_summarizer_cuts_a_long_class_label_it_described_before() -> None:
+    summarizer = Summarizer(max_length=5, sensitive=())
+    summarizer.summarize(Post)
+
+    assert summarizer.summarize(Post) == "test…"
