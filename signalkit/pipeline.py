@@ -61,6 +61,19 @@ from signalkit.registry import registry
 class Observer:
     """Something that wants to see signal sends (the recorder, a tracer)."""
 
+    may_decline: ClassVar[bool] = False
+    """Whether :meth:`declines` is asked before anything of a send is built.
+    For a process-wide observer that ignores most sends (a tracer outside a
+    sampled trace): declining there costs the send almost nothing."""
+
+    def declines(self, signal: DjangoSignal, sender: Any) -> bool:
+        """Whether to ignore this send of *signal* by *sender* altogether.
+
+        Asked, when :attr:`may_decline` is true, before :meth:`send_unheard`
+        and :meth:`send_started`, in the thread and context of the sender.
+        """
+        return False
+
     def send_unheard(self, signal: DjangoSignal, sender: Any) -> bool:
         """A send of *signal* by *sender* that runs no receiver.
 
@@ -429,6 +442,8 @@ _context: ContextVar[tuple[tuple[Observer, ...], frozenset[DjangoSignal]] | None
     ContextVar("signalkit_pipeline", default=None)
 )
 _process_observers: tuple[Observer, ...] = ()
+# Whether a process-wide observer may decline sends before they are built.
+_declining = False
 
 
 # The send whose receivers the next _live_receivers() call in this thread
@@ -471,6 +486,8 @@ def _unheard(
         if signal in state[1]:  # a muted send is kept
             return _start(signal, method, sender, named, observers + state[0], True, 3)
         observers = observers + state[0] if observers else state[0]
+    if _declining and observers:
+        observers = _without_decliners(observers, signal, sender)
     left = [o for o in observers if not o.send_unheard(signal, sender)]
     if not left:
         return None
@@ -497,6 +514,8 @@ def _start(
 
     *depth*: how many frames up the sender's call of the send method is.
     """
+    if _declining and observers:
+        observers = _without_decliners(observers, signal, sender)
     if not observers and not muted:
         return None
     send = Send(signal, method, sender, named, muted, sys._getframe(depth))
@@ -523,6 +542,18 @@ def _start(
     if per_receiver:
         send.per_receiver = tuple(per_receiver)
     return send
+
+
+def _without_decliners(
+    observers: tuple[Observer, ...], signal: DjangoSignal, sender: Any
+) -> tuple[Observer, ...]:
+    return tuple(
+        [
+            observer
+            for observer in observers
+            if not (observer.may_decline and observer.declines(signal, sender))
+        ]
+    )
 
 
 def _finish(send: Send, error: BaseException | None) -> None:
@@ -775,7 +806,13 @@ def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
             return []  # what Django's method returns here
         state = _context.get()
         if state is None:
-            if not _process_observers:
+            if not _process_observers or (
+                # A lone tracer outside a sampled trace: written out, as it
+                # is every send of a production process.
+                _declining
+                and len(_process_observers) == 1
+                and _process_observers[0].declines(self, sender)
+            ):
                 return _original[method](self, sender, **named)  # type: ignore[no-any-return]
             send = _start(self, method, sender, named, _process_observers, False)
         else:
@@ -908,19 +945,21 @@ def muting(signals: frozenset[DjangoSignal]) -> Iterator[None]:
 
 def add_observer(observer: Observer) -> None:
     """Hand every send, in every thread, to *observer* until it is removed."""
-    global _process_observers
+    global _process_observers, _declining
     _acquire()
     with _patch_lock:
         _process_observers = (*_process_observers, observer)
+        _declining = any(each.may_decline for each in _process_observers)
 
 
 def remove_observer(observer: Observer) -> None:
     """Stop handing sends to *observer*, added by :func:`add_observer`."""
-    global _process_observers
+    global _process_observers, _declining
     with _patch_lock:
         if observer not in _process_observers:
             raise ValueError(f"{observer!r} is not an observer of every send")
         observers = list(_process_observers)
         observers.remove(observer)
         _process_observers = tuple(observers)
+        _declining = any(each.may_decline for each in _process_observers)
     _release()

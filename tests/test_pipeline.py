@@ -739,3 +739,74 @@ def test_a_wrapped_receiver_inside_the_pipelines_loop_hands_back_its_parent(
 
     assert (inner_send.parent, later_send.parent) == (outer_send, outer_send)
     assert later_send.parent_index == 0
+
+
+class Decliner(Observer):
+    """A process-wide observer that declines sends before they are built."""
+
+    may_decline = True
+
+    def __init__(self, decline: bool) -> None:
+        self.decline = decline
+        self.asked: list[DjangoSignal] = []
+        self.started: list[Send] = []
+
+    def declines(self, signal: DjangoSignal, sender: Any) -> bool:
+        self.asked.append(signal)
+        return self.decline
+
+    def send_started(self, send: Send) -> SendObserver | None:
+        self.started.append(send)
+        return None
+
+
+def test_a_lone_declining_observer_leaves_the_send_to_django(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(ok)
+    decliner = Decliner(decline=True)
+    add_observer(decliner)
+    try:
+        responses = signal.send(sender=None)
+    finally:
+        remove_observer(decliner)
+
+    assert responses == [(ok, "fine")]
+    assert decliner.asked == [signal]
+    assert decliner.started == []
+
+
+def test_a_declining_observer_beside_a_recording_declines_only_for_itself(
+    signal: DjangoSignal,
+) -> None:
+    signal.connect(ok)
+    decliner, events = Decliner(decline=True), Events()
+    add_observer(decliner)
+    try:
+        with observing(events):
+            signal.send(sender=None)
+            asyncio.run(signal.asend(sender=None))
+            DjangoSignal().send(sender=None)  # no receiver at all
+    finally:
+        remove_observer(decliner)
+
+    assert decliner.started == []
+    assert [event[0] for event in events.events].count("send_started") == 3
+    assert not pipeline._declining
+
+
+def test_an_observer_that_may_decline_but_does_not_gets_the_send(
+    signal: DjangoSignal,
+) -> None:
+    class MayDecline(Decliner):
+        declines = Observer.declines  # the default: it never declines
+
+    signal.connect(ok)
+    observer = MayDecline(decline=False)
+    add_observer(observer)
+    try:
+        signal.send(sender=None)
+    finally:
+        remove_observer(observer)
+
+    assert [send.signal for send in observer.started] == [signal]

@@ -181,3 +181,8 @@ def test_the_docs_show_a_message_in_the_logs_format(
     # The message's format, each %-placeholder standing for any value.
     pattern = re.sub(r"%(\\\.1f|s)", ".+", re.escape(str(record.msg)))
     assert re.search(rf"^    {pattern}$", docs, re.MULTILINE)
+
+
+def test_a_send_no_receiver_hears_is_left_alone() -> None:
+    # Counted as dealt with, so the pipeline builds nothing for it.
+    assert slow.SlowReceiverLog(1).send_unheard(DjangoSignal(), None) is True

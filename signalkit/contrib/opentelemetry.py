@@ -20,6 +20,8 @@ from collections.abc import Collection, Iterable
 from fnmatch import fnmatchcase
 from typing import Any, cast
 
+from django.dispatch import Signal as DjangoSignal
+
 try:
     from opentelemetry import context as otel_context
     from opentelemetry import metrics, trace
@@ -147,15 +149,28 @@ class _Tracing(pipeline.Observer):
             )
         return excluded
 
+    may_decline = True
+
+    def declines(self, signal: DjangoSignal, sender: Any) -> bool:
+        # Checked once per send, before the pipeline builds anything: outside
+        # a sampled trace (and with no histogram) there is nothing to make.
+        if self.histogram is not None:
+            return False
+        span = cast("Span | None", _get_current().get(_SPAN_KEY))
+        return span is None or not span.is_recording()
+
+    def send_unheard(self, signal: DjangoSignal, sender: Any) -> bool:
+        return True  # a send that runs no receiver makes no span
+
     def send_started(self, send: pipeline.Send) -> _SendSpans | None:
         parent = _get_current()
         # Checked once per send (a span costs ten times a whole send), and
         # read as trace.get_current_span() does, without its isinstance()
         # check against an ABC, which costs as much as the rest.
         span = cast("Span | None", parent.get(_SPAN_KEY))
+        # declines() has already let through only a send in a sampled trace
+        # or one whose receivers the histogram measures.
         recording = span is not None and span.is_recording()
-        if not recording and self.histogram is None:
-            return None
         if self.exclude and self.excludes(send.signal_name):
             return None
         return _SendSpans(self, send, parent, recording)
