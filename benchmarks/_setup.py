@@ -25,6 +25,38 @@ def setup_django() -> None:
         django.setup()
 
 
+def setup_django_with_toolbar(*, panels: list[str], root_urlconf: str) -> None:
+    """A minimal Django site behind django-debug-toolbar showing *panels*."""
+    settings.configure(
+        DEBUG=True,
+        SECRET_KEY="benchmarks",
+        ALLOWED_HOSTS=["testserver"],
+        INTERNAL_IPS=["127.0.0.1"],
+        ROOT_URLCONF=root_urlconf,
+        INSTALLED_APPS=[
+            "django.contrib.contenttypes",
+            "django.contrib.auth",
+            "django.contrib.staticfiles",
+            "debug_toolbar",
+            "signalkit",
+        ],
+        MIDDLEWARE=["debug_toolbar.middleware.DebugToolbarMiddleware"],
+        DATABASES={
+            "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+        },
+        TEMPLATES=[
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "APP_DIRS": True,
+            }
+        ],
+        STATIC_URL="/static/",
+        DEBUG_TOOLBAR_PANELS=panels,
+        DEBUG_TOOLBAR_CONFIG={"IS_RUNNING_TESTS": False},
+    )
+    django.setup()
+
+
 def best_of(
     functions: dict[str, Callable[[], object]],
     *,

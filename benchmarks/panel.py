@@ -27,7 +27,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 import django
-from django.conf import settings
 
 # The toolbar's default panels, the signalkit panel in place of SignalsPanel.
 WITHOUT_PANEL = [
@@ -49,29 +48,9 @@ ROWS = 500
 CUSTOM_SENDS = 20
 BUSY_SENDS = 5_000
 
-settings.configure(
-    DEBUG=True,
-    SECRET_KEY="benchmarks",
-    ALLOWED_HOSTS=["testserver"],
-    INTERNAL_IPS=["127.0.0.1"],
-    ROOT_URLCONF=__name__,
-    INSTALLED_APPS=[
-        "django.contrib.contenttypes",
-        "django.contrib.auth",
-        "django.contrib.staticfiles",
-        "debug_toolbar",
-        "signalkit",
-    ],
-    MIDDLEWARE=["debug_toolbar.middleware.DebugToolbarMiddleware"],
-    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-    TEMPLATES=[
-        {"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}
-    ],
-    STATIC_URL="/static/",
-    DEBUG_TOOLBAR_PANELS=WITH_PANEL,
-    DEBUG_TOOLBAR_CONFIG={"IS_RUNNING_TESTS": False},
-)
-django.setup()
+from _setup import setup_django_with_toolbar  # noqa: E402
+
+setup_django_with_toolbar(panels=WITH_PANEL, root_urlconf=__name__)
 
 from _setup import best_of  # noqa: E402
 from debug_toolbar.store import MemoryStore  # noqa: E402

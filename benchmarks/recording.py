@@ -31,7 +31,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 import django
-from django.conf import settings
 
 TOOLBAR_PANELS = [
     "debug_toolbar.panels.history.HistoryPanel",
@@ -46,29 +45,9 @@ TOOLBAR_PANELS = [
 ]
 SENDS_PER_REQUEST = 200
 
-settings.configure(
-    DEBUG=True,
-    SECRET_KEY="benchmarks",
-    ALLOWED_HOSTS=["testserver"],
-    INTERNAL_IPS=["127.0.0.1"],
-    ROOT_URLCONF=__name__,
-    INSTALLED_APPS=[
-        "django.contrib.contenttypes",
-        "django.contrib.auth",
-        "django.contrib.staticfiles",
-        "debug_toolbar",
-        "signalkit",
-    ],
-    MIDDLEWARE=["debug_toolbar.middleware.DebugToolbarMiddleware"],
-    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-    TEMPLATES=[
-        {"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}
-    ],
-    STATIC_URL="/static/",
-    DEBUG_TOOLBAR_PANELS=TOOLBAR_PANELS,
-    DEBUG_TOOLBAR_CONFIG={"IS_RUNNING_TESTS": False},
-)
-django.setup()
+from _setup import setup_django_with_toolbar  # noqa: E402
+
+setup_django_with_toolbar(panels=TOOLBAR_PANELS, root_urlconf=__name__)
 
 from _setup import best_of, report  # noqa: E402
 from debug_toolbar.store import MemoryStore  # noqa: E402
