@@ -186,3 +186,29 @@ def test_the_docs_show_a_message_in_the_logs_format(
 def test_a_send_no_receiver_hears_is_left_alone() -> None:
     # Counted as dealt with, so the pipeline builds nothing for it.
     assert slow.SlowReceiverLog(1).send_unheard(DjangoSignal(), None) is True
+
+
+@override_settings(SIGNALKIT_SLOW_RECEIVER_MS=1)
+def test_receivers_after_one_that_raised_never_ran_and_are_not_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    signal = DjangoSignal()
+
+    def slow_and_broken(sender: Any, **kwargs: Any) -> None:
+        time.sleep(0.002)
+        raise ValueError("late and broken")
+
+    def never_runs(sender: Any, **kwargs: Any) -> None:
+        raise AssertionError("an earlier receiver raised")
+
+    signal.connect(slow_and_broken)
+    signal.connect(never_runs)
+    with (
+        caplog.at_level(logging.WARNING, logger="signalkit.slow"),
+        pytest.raises(ValueError, match="late and broken"),
+    ):
+        signal.send(sender=None)
+
+    assert [r.receiver.rpartition(".")[2] for r in slow_records(caplog)] == [  # type: ignore[attr-defined]
+        "slow_and_broken"
+    ]
