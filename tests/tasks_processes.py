@@ -7,6 +7,7 @@ holds what both need.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -61,6 +62,24 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120) -> 
         time.sleep(0.1)
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes descended from *pid*, read from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # The command name (field 2) may hold spaces: split after it.
+            fields = stat.read_text().rpartition(")")[2].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, of in parents.items() if of == parent]
+        found.extend(children)
+        frontier.extend(children)
+    return found
+
+
 class Process:
     """A long-running process in a session of its own, killed with it."""
 
@@ -89,9 +108,18 @@ class Process:
             ) from None
 
     def kill(self) -> None:
-        """SIGKILL the process and its children, as a machine that dies."""
+        """SIGKILL the process and its children, as a machine that dies.
+
+        Children in a process group of their own (RQ's work horse calls
+        setpgrp()) are found by their parent and killed too, so none
+        outlives the test.
+        """
         if self.popen.poll() is None:
+            children = descendants(self.popen.pid)
             os.killpg(self.popen.pid, signal.SIGKILL)
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         self.popen.wait()
 
     def stop(self) -> None:
