@@ -57,6 +57,16 @@ def setup_django_with_toolbar(*, panels: list[str], root_urlconf: str) -> None:
     django.setup()
 
 
+def make_receiver(index: int) -> Callable[..., int]:
+    """A receiver that does nothing but return *index*, named ``receiver_<index>``."""
+
+    def receiver(sender: object, **kwargs: object) -> int:
+        return index
+
+    receiver.__qualname__ = f"receiver_{index}"
+    return receiver
+
+
 def best_of(
     functions: dict[str, Callable[[], object]],
     *,

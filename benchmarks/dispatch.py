@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _setup import best_of, report, setup_django
+from _setup import best_of, make_receiver, report, setup_django
 
 setup_django()
 
@@ -24,13 +24,6 @@ import django  # noqa: E402
 from django.dispatch import Signal as DjangoSignal  # noqa: E402
 
 from signalkit import Signal  # noqa: E402
-
-
-def make_receiver(index: int) -> Any:
-    def receiver(sender: Any, **kwargs: Any) -> int:
-        return index
-
-    return receiver
 
 
 class _Checked(DjangoSignal):

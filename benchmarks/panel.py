@@ -48,7 +48,7 @@ ROWS = 500
 CUSTOM_SENDS = 20
 BUSY_SENDS = 5_000
 
-from _setup import setup_django_with_toolbar  # noqa: E402
+from _setup import make_receiver, setup_django_with_toolbar  # noqa: E402
 
 setup_django_with_toolbar(panels=WITH_PANEL, root_urlconf=__name__)
 
@@ -68,13 +68,6 @@ item_listed = Signal(
     name="benchmarks.item_listed",
     args={"page": "The page number", "position": "Which send of the request"},
 )
-
-
-def make_receiver(index: int) -> Any:
-    def receiver(sender: Any, **kwargs: Any) -> int:
-        return index
-
-    return receiver
 
 
 RECEIVERS = [make_receiver(i) for i in range(3)]

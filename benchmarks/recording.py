@@ -46,7 +46,7 @@ TOOLBAR_PANELS = [
 ]
 SENDS_PER_REQUEST = 200
 
-from _setup import setup_django_with_toolbar  # noqa: E402
+from _setup import make_receiver, setup_django_with_toolbar  # noqa: E402
 
 setup_django_with_toolbar(panels=TOOLBAR_PANELS, root_urlconf=__name__)
 
@@ -65,13 +65,6 @@ page_viewed = Signal(
     name="benchmarks.page_viewed",
     args={"path": "The path", "number": "Which send of the request"},
 )
-
-
-def make_receiver(index: int) -> Any:
-    def receiver(sender: Any, **kwargs: Any) -> int:
-        return index
-
-    return receiver
 
 
 RECEIVERS = [make_receiver(i) for i in range(5)]

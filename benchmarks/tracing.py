@@ -36,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _setup import setup_django
+from _setup import make_receiver, setup_django
 
 setup_django()
 
@@ -62,14 +62,6 @@ SENDS = 100
 RECEIVERS = 5
 
 order_paid = Signal(name="benchmarks.order_paid", args=["order"])
-
-
-def make_receiver(index: int) -> Any:
-    def receiver(sender: Any, **kwargs: Any) -> int:
-        return index
-
-    receiver.__qualname__ = f"receiver_{index}"
-    return receiver
 
 
 RECEIVER_FUNCTIONS = [make_receiver(i) for i in range(RECEIVERS)]
