@@ -153,12 +153,9 @@ def line_of(code: CodeType, offset: int) -> int:
 
 def signal_label(signal: DjangoSignal) -> str:
     """The registry name of *signal*, or a description of an unregistered one."""
-    name = registry.name_of(signal) or _unregistered_labels.get(id(signal))
+    name = registry.label(signal) or _unregistered_labels.get(id(signal))
     if name is not None:
         return name
-    label = getattr(signal, "_label", None)
-    if callable(label):
-        return str(label())  # an unnamed signalkit.Signal: not for long
     cls = type(signal)
     label = f"<{cls.__module__}.{cls.__qualname__} at {id(signal):#x}>"
     return remember(_unregistered_labels, signal, label)

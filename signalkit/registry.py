@@ -167,10 +167,23 @@ class Registry:
         name = self.name_of(signal)
         if name is not None:
             return name
-        pending = self._pending.get(id(signal)) or self._unbound.get(id(signal))
+        pending = self._waiting(signal)
         if pending is None:
             raise SignalNameError(f"{signal!r} is not registered with signalkit.")
         raise SignalNameError(_unnamed_message(pending))
+
+    def label(self, signal: DjangoSignal) -> str | None:
+        """The dotted name of *signal*; ``<signal defined at file:line>`` for a
+        signalkit signal still without a name; ``None`` for a signal the
+        registry does not know."""
+        name = self.name_of(signal)
+        if name is not None:
+            return name
+        pending = self._waiting(signal)
+        return None if pending is None else f"<signal defined at {pending.defined_at}>"
+
+    def _waiting(self, signal: DjangoSignal) -> _Pending | None:
+        return self._pending.get(id(signal)) or self._unbound.get(id(signal))
 
     def resolve(self, signal: DjangoSignal | str) -> DjangoSignal:
         """Return the signal for a signal object or a dotted name.

@@ -114,8 +114,7 @@ class Signal(DjangoSignal):
         return self._doc
 
     def _label(self) -> str:
-        name = registry.name_of(self)
-        return f"<signal defined at {self._defined_at}>" if name is None else name
+        return registry.label(self) or f"<signal defined at {self._defined_at}>"
 
     def _check_arguments(self, method: str, named: Mapping[str, Any]) -> None:
         if conf.VALIDATE_ARGS is False:
