@@ -25,6 +25,18 @@ def setup_django() -> None:
         django.setup()
 
 
+def toolbar_panels() -> list[str]:
+    """django-debug-toolbar's default panels, without its own signals panel
+    (signalkit's replaces it)."""
+    from debug_toolbar.settings import PANELS_DEFAULTS
+
+    return [
+        panel
+        for panel in PANELS_DEFAULTS
+        if panel != "debug_toolbar.panels.signals.SignalsPanel"
+    ]
+
+
 def setup_django_with_toolbar(*, panels: list[str], root_urlconf: str) -> None:
     """A minimal Django site behind django-debug-toolbar showing *panels*."""
     settings.configure(

@@ -27,28 +27,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 import django
+from _setup import make_receiver, setup_django_with_toolbar, toolbar_panels
 
-# The toolbar's default panels, the signalkit panel in place of SignalsPanel.
-WITHOUT_PANEL = [
-    "debug_toolbar.panels.history.HistoryPanel",
-    "debug_toolbar.panels.versions.VersionsPanel",
-    "debug_toolbar.panels.timer.TimerPanel",
-    "debug_toolbar.panels.settings.SettingsPanel",
-    "debug_toolbar.panels.headers.HeadersPanel",
-    "debug_toolbar.panels.request.RequestPanel",
-    "debug_toolbar.panels.sql.SQLPanel",
-    "debug_toolbar.panels.staticfiles.StaticFilesPanel",
-    "debug_toolbar.panels.templates.TemplatesPanel",
-    "debug_toolbar.panels.alerts.AlertsPanel",
-    "debug_toolbar.panels.cache.CachePanel",
-    "debug_toolbar.panels.redirects.RedirectsPanel",
-]
+WITHOUT_PANEL = toolbar_panels()
 WITH_PANEL = [*WITHOUT_PANEL, "signalkit.panels.SignalkitPanel"]
 ROWS = 500
 CUSTOM_SENDS = 20
 BUSY_SENDS = 5_000
-
-from _setup import make_receiver, setup_django_with_toolbar  # noqa: E402
 
 setup_django_with_toolbar(panels=WITH_PANEL, root_urlconf=__name__)
 

@@ -32,21 +32,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 import django
+from _setup import make_receiver, setup_django_with_toolbar, toolbar_panels
 
-TOOLBAR_PANELS = [
-    "debug_toolbar.panels.history.HistoryPanel",
-    "debug_toolbar.panels.versions.VersionsPanel",
-    "debug_toolbar.panels.timer.TimerPanel",
-    "debug_toolbar.panels.settings.SettingsPanel",
-    "debug_toolbar.panels.headers.HeadersPanel",
-    "debug_toolbar.panels.request.RequestPanel",
-    "debug_toolbar.panels.sql.SQLPanel",
-    "debug_toolbar.panels.templates.TemplatesPanel",
-    "debug_toolbar.panels.cache.CachePanel",
-]
+TOOLBAR_PANELS = toolbar_panels()
 SENDS_PER_REQUEST = 200
-
-from _setup import make_receiver, setup_django_with_toolbar  # noqa: E402
 
 setup_django_with_toolbar(panels=TOOLBAR_PANELS, root_urlconf=__name__)
 
