@@ -22,6 +22,7 @@ from signalkit.registry import RegistryEntry, registry
 # Setting name (without SIGNALKIT_) -> check id.
 SETTING_CHECKS = {
     "VALIDATE_ARGS": "signalkit.E001",
+    "CHECK_TYPES": "signalkit.E007",
     "AUTODISCOVER_MODULES": "signalkit.E002",
     "RECORD_MAX_SENDS": "signalkit.E003",
     "SUMMARY_MAX_LENGTH": "signalkit.E004",

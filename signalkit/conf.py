@@ -21,6 +21,7 @@ PREFIX = "SIGNALKIT_"
 
 DEFAULTS: dict[str, Any] = {
     "VALIDATE_ARGS": True,
+    "CHECK_TYPES": False,
     "AUTODISCOVER_MODULES": ("signals",),
     "RECORD_MAX_SENDS": 1000,
     "SUMMARY_MAX_LENGTH": 200,
@@ -68,6 +69,11 @@ class Settings:
     def VALIDATE_ARGS(self) -> bool:
         """Check each send of a declared signal against its arguments."""
         return cast(bool, self._value("VALIDATE_ARGS"))
+
+    @property
+    def CHECK_TYPES(self) -> bool:
+        """Check each argument of a typed signal's send against its annotation."""
+        return cast(bool, self._value("CHECK_TYPES"))
 
     @property
     def AUTODISCOVER_MODULES(self) -> tuple[str, ...]:
@@ -186,6 +192,7 @@ def _milliseconds_or_none(value: Any) -> str | None:
 
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "VALIDATE_ARGS": _bool,
+    "CHECK_TYPES": _bool,
     "AUTODISCOVER_MODULES": _module_names,
     "RECORD_MAX_SENDS": _positive_int,
     "SUMMARY_MAX_LENGTH": _positive_int,
