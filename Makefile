@@ -41,8 +41,12 @@ lint: | $(VENV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# pyright checks signalkit/ and example_project/ as a user's project would
+# see them ([tool.pyright] in pyproject.toml); --pythonpath, since pyright
+# does not find the virtualenv by itself.
 typecheck: | $(VENV)
 	$(BIN)/mypy
+	$(BIN)/pyright --pythonpath $(BIN)/python
 
 # coverage run, not pytest-cov: signalkit's pytest plugin is imported before
 # pytest-cov starts, so its module-level lines would count as missed.

@@ -71,7 +71,7 @@ def signal(
         signal this way, naming it and what to write instead.
     """
 
-    def declare(function: Callable[..., None]) -> Signal[Any]:
+    def declare(function: Callable[..., None]) -> Signal[...]:
         return _declare(function, name, use_caching)
 
     if function is None:
@@ -81,7 +81,7 @@ def signal(
 
 def _declare(
     function: Callable[..., Any], name: str | None, use_caching: bool
-) -> Signal[Any]:
+) -> Signal[...]:
     if not inspect.isfunction(function):
         raise SignalDeclarationError(
             f"@signal decorates a function (def name(sender, *, argument: "

@@ -127,10 +127,10 @@ class Signal(DjangoSignal, Generic[P]):
         module: str,
         defined_at: str,
         types: ArgumentTypes,
-    ) -> Signal[Any]:
+    ) -> Signal[...]:
         """A signal declared by :func:`signalkit.signal`, which knows where the
         declaration is and the type of each argument."""
-        self: Signal[Any] = cls.__new__(cls)
+        self = cls.__new__(cls)
         self._setup(
             name=name,
             args=args,
@@ -324,7 +324,7 @@ class Signal(DjangoSignal, Generic[P]):
 
     @_SendMethod
     def send_on_commit(
-        self, sender: Any, *, using: str | None = None, **named: Any
+        self: Signal[...], sender: Any, *, using: str | None = None, **named: Any
     ) -> None:
         """Send when the current transaction on *using* commits.
 
@@ -349,13 +349,14 @@ class Signal(DjangoSignal, Generic[P]):
         declaration, where ``using`` has no place unless the signal declares
         it.
         """
-        Signal.send_on_commit(self, *args, using=using, **named)
+        send_on_commit: Callable[..., None] = self.send_on_commit
+        send_on_commit(*args, using=using, **named)
 
 
 # Never equal to the names of a send's keyword arguments (they are strings).
 _UNSETTLED: frozenset[Any] = frozenset({0})
 
-_typed_signals: weakref.WeakSet[Signal[Any]] = weakref.WeakSet()
+_typed_signals: weakref.WeakSet[Signal[...]] = weakref.WeakSet()
 
 
 def _unsettle_typed_signals(*, setting: str, **kwargs: Any) -> None:
