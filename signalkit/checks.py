@@ -14,10 +14,11 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from signalkit.conf import problem
+from signalkit.conf import conf, problem
 from signalkit.naming import callable_name
 from signalkit.receivers import accepts_kwargs
 from signalkit.registry import RegistryEntry, registry
+from signalkit.signals import Signal
 
 # Setting name (without SIGNALKIT_) -> check id.
 SETTING_CHECKS = {
@@ -247,3 +248,32 @@ def check_toolbar_panels(
             id="signalkit.W003",
         )
     ]
+
+
+@register(Tags.compatibility)
+def check_unresolvable_annotations(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """With ``SIGNALKIT_CHECK_TYPES`` on, list the typed signals' argument
+    annotations that cannot be resolved at run time, whose values go
+    unchecked."""
+    if not conf.CHECK_TYPES:
+        return []
+    warnings: list[CheckMessage] = []
+    for entry in registry:
+        if not isinstance(entry.signal, Signal):
+            continue
+        for argument, reason in entry.signal.unresolved_annotations().items():
+            annotation = entry.signal.arg_types[argument]
+            warnings.append(
+                Warning(
+                    f"{entry.name}: the annotation {annotation!r} of argument "
+                    f"{argument!r} cannot be resolved at run time ({reason}); "
+                    f"SIGNALKIT_CHECK_TYPES does not check that argument.",
+                    hint="Import the name outside `if TYPE_CHECKING:` to have "
+                    "it checked, or silence signalkit.W010 to accept it.",
+                    obj=entry.signal,
+                    id="signalkit.W010",
+                )
+            )
+    return warnings

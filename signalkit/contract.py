@@ -141,6 +141,8 @@ def type_text(annotation: object) -> str:
         return f"{head}[{', '.join(type_text(argument) for argument in arguments)}]"
     if isinstance(annotation, type):
         return annotation.__qualname__
+    if hasattr(annotation, "__supertype__"):  # typing.NewType
+        return str(getattr(annotation, "__name__", annotation))
     if annotation is Ellipsis:
         return "..."
     # typing.Any, a TypeVar, a NewType...: their repr, without "typing.".

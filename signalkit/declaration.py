@@ -36,8 +36,18 @@ from signalkit.signals import P, Signal
 __all__ = ["signal"]
 
 
-def _empty() -> None:
+def _documented() -> None:
     """A docstring, as a declaration has."""
+
+
+def _undocumented() -> None: ...
+
+
+# A body of a docstring, pass or ... compiles to one of these on every
+# supported Python; anything else does something.
+_EMPTY_BODIES = frozenset(
+    {_documented.__code__.co_code, _undocumented.__code__.co_code}
+)
 
 
 @overload
@@ -171,9 +181,7 @@ def _arguments(
 
 
 def _check_body(function: Callable[..., Any], where: str) -> None:
-    # A body of a docstring, pass or ... compiles to the same code as _empty's
-    # on every supported Python; anything else does something.
-    if function.__code__.co_code != _empty.__code__.co_code:
+    if function.__code__.co_code not in _EMPTY_BODIES:
         raise SignalDeclarationError(
             f"{where}: the body of a signal declaration is its docstring only "
             f"(it is never called); move the code into a receiver "
@@ -277,6 +285,9 @@ def _string_annotation_parts(annotation: str) -> tuple[str, str]:
         tree = ast.parse(annotation, mode="eval").body
     except SyntaxError:
         return annotation, ""
+    if isinstance(tree, ast.Constant) and isinstance(tree.value, str):
+        # A quoted annotation under the __future__ import: "'User'".
+        return _string_annotation_parts(tree.value)
     if (
         isinstance(tree, ast.Subscript)
         and isinstance(tree.slice, ast.Tuple)

@@ -90,10 +90,12 @@ class ArgumentTypes:
 
 
 def _evaluate(annotation: object, namespace: Mapping[str, Any]) -> object:
-    if isinstance(annotation, str):
-        # What typing.get_type_hints() does with a string annotation, one
-        # argument at a time so that one unresolvable name spoils only its own.
-        return eval(annotation, dict(namespace))
+    # What typing.get_type_hints() does with a string annotation, one argument
+    # at a time so that one unresolvable name spoils only its own. A quoted
+    # annotation under the __future__ import is a string twice over.
+    for _ in range(2):
+        if isinstance(annotation, str):
+            annotation = eval(annotation, dict(namespace))
     return annotation
 
 
@@ -145,7 +147,7 @@ def _subclass_predicate(argument: object) -> Predicate | None:
         members = get_args(argument)
     else:
         members = (argument,)
-    if not all(isinstance(member, type) for member in members):
+    if any(member is Any or not isinstance(member, type) for member in members):
         # type[Any], type[T]: any class will do.
         return lambda value: isinstance(value, type)
     classes = typing.cast(tuple[type, ...], members)

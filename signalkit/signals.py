@@ -219,6 +219,12 @@ class Signal(DjangoSignal, Generic[P]):
         declaration (empty for ``Signal(args=...)``)."""
         return MappingProxyType({} if self._types is None else self._types.texts)
 
+    def unresolved_annotations(self) -> dict[str, str]:
+        """Argument name to why its annotation cannot be resolved at run time
+        (a name imported under ``TYPE_CHECKING``): ``SIGNALKIT_CHECK_TYPES``
+        skips those arguments."""
+        return {} if self._types is None else self._types.unresolved()
+
     if TYPE_CHECKING:
         # Only the type differs from Django's: a receiver must take P.
         def connect(

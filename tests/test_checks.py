@@ -47,6 +47,7 @@ def test_default_settings_pass() -> None:
         ("SIGNALKIT_SUMMARY_MAX_LENGTH", None, "signalkit.E004"),
         ("SIGNALKIT_SENSITIVE_ARGS", 5, "signalkit.E005"),
         ("SIGNALKIT_PANEL_FOLD_EMPTY", "no", "signalkit.E006"),
+        ("SIGNALKIT_CHECK_TYPES", "yes", "signalkit.E007"),
     ],
 )
 def test_bad_setting_is_an_error_with_its_id(
@@ -333,3 +334,30 @@ def test_both_signals_panels_in_the_toolbar_warn() -> None:
 def test_one_signals_panel_or_the_toolbar_defaults_pass(panels: object) -> None:
     with override_settings(DEBUG_TOOLBAR_PANELS=panels):
         assert check_toolbar_panels() == []
+
+
+def test_unresolvable_annotations_are_listed_while_types_are_checked() -> None:
+    import typed_signals
+    from signalkit.checks import check_unresolvable_annotations
+
+    with override_settings(SIGNALKIT_CHECK_TYPES=True):
+        warnings = check_unresolvable_annotations()
+
+    assert [(each.id, each.obj) for each in warnings] == [
+        ("signalkit.W010", typed_signals.order_paid)
+    ]
+    assert warnings[0].msg == (
+        "typed_signals.orders.paid: the annotation 'Decimal' of argument 'amount' "
+        "cannot be resolved at run time (NameError: name 'Decimal' is not "
+        "defined); SIGNALKIT_CHECK_TYPES does not check that argument."
+    )
+
+
+def test_unresolvable_annotations_are_not_reported_while_types_are_not_checked() -> (
+    None
+):
+    import typed_signals
+    from signalkit.checks import check_unresolvable_annotations
+
+    assert typed_signals.order_paid.unresolved_annotations()
+    assert check_unresolvable_annotations() == []
