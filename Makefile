@@ -41,11 +41,14 @@ lint: | $(VENV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# pyright checks signalkit/ and example_project/ as a user's project would
-# see them ([tool.pyright] in pyproject.toml); --pythonpath, since pyright
-# does not find the virtualenv by itself.
+# mypy --strict checks signalkit/ and tests/ (pyproject.toml), then the
+# example project with its own settings (example_project/mypy.ini); pyright
+# checks signalkit/ and example_project/ as a user's project would see them
+# ([tool.pyright] in pyproject.toml; --pythonpath, since pyright does not find
+# the virtualenv by itself).
 typecheck: | $(VENV)
 	$(BIN)/mypy
+	cd example_project && ../$(BIN)/mypy
 	$(BIN)/pyright --pythonpath $(BIN)/python
 
 # coverage run, not pytest-cov: signalkit's pytest plugin is imported before
