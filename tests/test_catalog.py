@@ -748,3 +748,14 @@ def test_every_format_shows_the_types() -> None:
         "User",
         "str | None",
     ]
+
+
+def test_markdown_type_with_a_backtick_is_escaped_text() -> None:
+    import typed_signals  # noqa: F401  (declares the signals)
+
+    (data,) = build_catalog(signal="typed_signals.post_published")
+    data["arguments"][0]["type"] = "Literal['`']"
+
+    markdown = render_markdown([data])
+
+    assert "| `post` | Literal['`'] | yes |" in markdown
