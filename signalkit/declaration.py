@@ -101,7 +101,8 @@ def _declare(
     arguments = _arguments(function, where)
     _check_body(function, where)
     doc, described = _parse_docstring(inspect.getdoc(function) or "", where)
-    unknown = [each for each in described if each not in arguments]
+    # Describing sender is fine: it is a parameter, just not an argument.
+    unknown = [each for each in described if each not in {*arguments, "sender"}]
     if unknown:
         raise SignalDeclarationError(
             f"{where}: the docstring describes {', '.join(map(repr, unknown))}, "
@@ -120,11 +121,12 @@ def _declare(
         if parameter.annotation is not parameter.empty:
             annotations[argument] = parameter.annotation
             texts[argument] = text
-    if "<locals>" not in function.__qualname__ and name is None:
+    if name is None and "<locals>" not in function.__qualname__:
+        # Inside a function there is no importable name: like a Signal()
+        # made there, the signal is named only if a module attribute gets it.
         name = where
     code = function.__code__
     return Signal._declared(
-        # Inside a function: no importable name, like Signal() there.
         name=name,
         args=required,
         optional_args=optional,

@@ -300,6 +300,20 @@ class TestRefused:
             _declare(event, name="typed_signals.orders.paid")
 
 
+def test_docstring_may_describe_the_sender() -> None:
+    @signal
+    def event(sender: Any, *, value: int) -> None:
+        """Doc.
+
+        Args:
+            sender: The model class.
+            value: The value.
+        """
+
+    assert dict(event.args) == {"value": "The value."}
+    assert event.doc == "Doc."
+
+
 def test_docstring_without_arguments_section() -> None:
     @signal
     def event(sender: Any, *, value: Annotated[int, 1, "The value"]) -> None:
