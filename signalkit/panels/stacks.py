@@ -1,0 +1,161 @@
+"""The send sites and stacks the panel shows, as the toolbar's SQL panel does.
+
+A site is shown relative to the directory on ``sys.path`` it was imported
+from (the project, or ``site-packages``), so no machine's paths appear. With
+the toolbar's ``ENABLE_STACKTRACES`` on (its default), the panel records with
+a :class:`StackRecorder`, which also keeps, for each send that runs a
+receiver, the frames that led to its site, minus the modules in the
+toolbar's ``HIDE_IN_STACKTRACES``. With it off, the panel records with a
+plain :class:`~signalkit.recording.Recorder`: stacks cost nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import CodeType, FrameType
+
+import django
+from debug_toolbar import settings as toolbar_settings
+
+import signalkit
+from signalkit.pipeline import Send, line_of, observing
+from signalkit.recording import Recorder, SendRecord, record
+
+__all__ = [
+    "Frame",
+    "StackRecorder",
+    "frame_text",
+    "panel_recording",
+    "relative_path",
+    "relative_site",
+]
+
+# A frame of a kept stack: its code and the offset of its last instruction
+# (the line is worked out when the stack is stored, not while sending).
+Frame = tuple[CodeType, int]
+
+# Frames below a send's site: the dispatch machinery (as for the site itself).
+_INTERNAL_DIRS = (
+    *(os.path.dirname(str(module.__file__)) + os.sep for module in (django, signalkit)),
+    os.path.dirname(os.__file__) + os.sep + "asyncio" + os.sep,
+    "<frozen ",
+)
+
+
+class StackRecorder(Recorder):
+    """A recorder that also keeps the stack of each send it keeps.
+
+    :attr:`stacks` maps ``id(record)`` of a kept send to its frames, the
+    caller of the send first; the recorder's ``sends`` keep the records (and
+    so their ids) alive.
+    """
+
+    def __init__(self, *, fold_empty: bool, hidden: Sequence[str]) -> None:
+        super().__init__(fold_empty=fold_empty)
+        self.stacks: dict[int, tuple[Frame, ...]] = {}
+        self._hidden = tuple(hidden)
+        self._hidden_modules: dict[str, bool] = {}
+        self._internal_files: dict[str, bool] = {}
+
+    def _is_hidden(self, frame: FrameType) -> bool:
+        module = frame.f_globals.get("__name__")
+        if not isinstance(module, str):
+            return False
+        hidden = self._hidden_modules.get(module)
+        if hidden is None:
+            hidden = self._hidden_modules[module] = any(
+                module == name or module.startswith(name + ".") for name in self._hidden
+            )
+        return hidden
+
+    def send_started(self, send: Send) -> SendRecord | None:
+        record = super().send_started(send)
+        if record is None or not record._kept:
+            return record
+        internal = self._internal_files
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None:  # down to the site, as the recording finds it
+            filename = frame.f_code.co_filename
+            skip = internal.get(filename)
+            if skip is None:
+                skip = internal[filename] = filename.startswith(_INTERNAL_DIRS)
+            if not skip:
+                break
+            frame = frame.f_back
+        stack: list[Frame] = []
+        while frame is not None:
+            if not self._is_hidden(frame):
+                stack.append((frame.f_code, frame.f_lasti))
+            frame = frame.f_back
+        self.stacks[id(record)] = tuple(stack)
+        return record
+
+
+@contextmanager
+def panel_recording(*, fold_empty: bool) -> Iterator[Recorder]:
+    """Record as the panel does: with stacks when the toolbar's
+    ``ENABLE_STACKTRACES`` is on, hiding its ``HIDE_IN_STACKTRACES``."""
+    config = toolbar_settings.get_config()
+    if not config["ENABLE_STACKTRACES"]:
+        with record(fold_empty=fold_empty) as recorder:
+            yield recorder
+        return
+    recorder = StackRecorder(
+        fold_empty=fold_empty, hidden=config["HIDE_IN_STACKTRACES"] or ()
+    )
+    with observing(recorder):
+        yield recorder
+
+
+_roots: list[tuple[str, str]] | None = None
+_relative: dict[str, str] = {}
+
+
+def _path_roots() -> list[tuple[str, str]]:
+    """``sys.path`` directories, longest first, each with the prefix its
+    files are shown under: none for the project, ``site-packages/``..."""
+    global _roots
+    if _roots is None:
+        roots = []
+        for entry in sys.path:
+            directory = os.path.abspath(entry or os.curdir)
+            base = os.path.basename(directory)
+            prefix = f"{base}/" if base in ("site-packages", "dist-packages") else ""
+            roots.append((directory + os.sep, prefix))
+        _roots = sorted(set(roots), key=lambda root: -len(root[0]))
+    return _roots
+
+
+def relative_path(filename: str) -> str:
+    """*filename* relative to the ``sys.path`` directory it lies under (the
+    project's, or ``site-packages``); as it is when under none."""
+    shown = _relative.get(filename)
+    if shown is None:
+        shown = filename
+        for directory, prefix in _path_roots():
+            if filename.startswith(directory):
+                shown = prefix + filename[len(directory) :].replace(os.sep, "/")
+                break
+        _relative[filename] = shown
+    return shown
+
+
+def relative_site(site: str) -> str:
+    """A recording's ``file:line`` site, with the file shown by
+    :func:`relative_path`."""
+    filename, colon, line = site.rpartition(":")
+    if not colon or not line.isdigit():
+        return site
+    return f"{relative_path(filename)}:{line}"
+
+
+def frame_text(frame: Frame) -> str:
+    """``file:line in function`` of a kept frame. Not its source line: the
+    store keeps no literal a line of code may hold (a test's password)."""
+    code, offset = frame
+    return (
+        f"{relative_path(code.co_filename)}:{line_of(code, offset)} in {code.co_name}"
+    )

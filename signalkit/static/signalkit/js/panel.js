@@ -1,0 +1,59 @@
+// The signalkit panel's script, run by the toolbar each time it shows the
+// panel (a module runs once per page; later renders send djdt.panel.render).
+//
+// The stylesheet: the panel links it itself only when rendered within the
+// page. Fetched later (a request picked in History), the panel cannot know
+// the nonce of the page showing it, so the stylesheet is linked here, once
+// per page, with the nonce of the toolbar's own stylesheet.
+//
+// Stacks: each distinct stack is listed once at the end of the panel; a
+// send's "stack" link shows its stack in place.
+
+const STYLESHEET_ID = "signalkit-stylesheet";
+
+function linkStylesheet() {
+    if (document.getElementById(STYLESHEET_ID)) {
+        return;
+    }
+    const panel = document.getElementById("signalkit-panel");
+    const href =
+        panel?.dataset.stylesheet ?? new URL("../css/panel.css", import.meta.url).href;
+    const link = document.createElement("link");
+    link.id = STYLESHEET_ID;
+    link.rel = "stylesheet";
+    link.href = href;
+    const trusted =
+        document.querySelector('link[rel="stylesheet"][href*="debug_toolbar/css/"]') ??
+        document.querySelector("[nonce]");
+    if (trusted?.nonce) {
+        link.nonce = trusted.nonce;
+    }
+    document.head.appendChild(link);
+}
+
+function toggleStack(event) {
+    const anchor = event.target.closest("#signalkit-panel a.sk-stk");
+    if (!anchor) {
+        return;
+    }
+    event.preventDefault();
+    const shown = anchor.nextElementSibling;
+    if (shown?.classList.contains("sk-stack")) {
+        shown.remove();
+        return;
+    }
+    const stack = document.getElementById(`sk-stack-${anchor.dataset.stack}`);
+    if (stack) {
+        const copy = stack.cloneNode(true);
+        copy.removeAttribute("id");
+        anchor.after(copy);
+    }
+}
+
+linkStylesheet();
+const djDebug = document.getElementById("djDebug");
+if (djDebug && !djDebug.dataset.signalkit) {
+    djDebug.dataset.signalkit = "1";
+    djDebug.addEventListener("djdt.panel.render", linkStylesheet);
+    djDebug.addEventListener("click", toggleStack);
+}
