@@ -25,6 +25,7 @@ from debug_toolbar.toolbar import DebugToolbar
 from django.contrib.staticfiles import finders
 from django.core.signals import request_started
 from django.test import AsyncClient, Client, RequestFactory
+from django.template import engines
 from django.test.signals import template_rendered
 from django.urls import resolve
 from pytest_django.fixtures import DjangoAssertNumQueries, Settings
@@ -153,6 +154,7 @@ def call_block(html: str, receiver: str) -> str:
 
 PUBLISHED = "testapp.signals.post_published"
 LEGACY = "testapp.signals.legacy_event"
+TEMPLATE_RENDERED = "django.test.signals.template_rendered"
 
 
 class _TagChecker(HTMLParser):
@@ -597,6 +599,49 @@ def test_a_send_a_project_receiver_hears_too_is_the_project_s(
     assert stored_stats(toolbars[0])["toolbar"] == []
 
 
+def test_the_side_bar_counts_none_of_the_toolbars_own_sends(
+    toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    settings.DEBUG_TOOLBAR_PANELS = [
+        "debug_toolbar.panels.templates.TemplatesPanel",
+        *PANELS,
+    ]
+
+    through_the_toolbar("/rendered/")
+
+    panel = toolbars[0].get_panel_by_id(PANEL_ID)
+    assert panel.nav_subtitle == "0 sends, 0 receivers run in 0.00 ms"
+    assert "Sent during this request" not in panel.content  # no empty heading
+
+
+def render_a_page(sender: Any, **kwargs: Any) -> str:
+    return engines["django"].from_string("<p>{{ sender }}</p>").render({})
+
+
+def test_a_toolbar_send_made_by_a_project_receiver_sits_under_it_counted_apart(
+    toolbars: list[DebugToolbar], settings: Settings, connect: Any
+) -> None:
+    settings.DEBUG_TOOLBAR_PANELS = [
+        "debug_toolbar.panels.templates.TemplatesPanel",
+        *PANELS,
+    ]
+    connect(legacy_event, render_a_page)
+
+    through_the_toolbar("/legacy/")
+
+    stats = stored_stats(toolbars[0])
+    outer, inner = kept(toolbars[0])
+    assert (outer["signal"], inner["signal"]) == (LEGACY, TEMPLATE_RENDERED)
+    assert (inner["p"], inner["q"], inner["o"]) == (0, 0, 1)
+    [(signal, _, count, *_)] = stats["toolbar"]
+    assert (stats["names"][signal], count) == (TEMPLATE_RENDERED, 1)
+    panel = toolbars[0].get_panel_by_id(PANEL_ID)
+    assert panel.nav_subtitle.startswith("1 send, 1 receivers run")
+    block = send_block(panel.content, LEGACY)
+    assert f'<details class="sk-tb" data-send="{TEMPLATE_RENDERED}" open>' in block
+    assert "<mark>the toolbar&#x27;s own</mark>" in block
+
+
 def test_sends_from_toolbar_code_and_their_nested_sends_are_the_toolbar_s(
     connect: Any,
 ) -> None:
@@ -621,6 +666,110 @@ def test_sends_from_toolbar_code_and_their_nested_sends_are_the_toolbar_s(
         (LEGACY, 1),
         (PUBLISHED, 1),
     ]
+
+
+# Stacks, as the SQL panel shows them
+
+
+def stack_of(toolbar: DebugToolbar, send: dict[str, Any]) -> list[str]:
+    stats = stored_stats(toolbar)
+    return [stats["names"][frame] for frame in stats["stacks"][send["k"]]]
+
+
+def test_a_send_keeps_its_stack_from_its_site_up_without_hidden_modules(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    client.get("/publish/")
+
+    [send] = sends_of(toolbars[0], PUBLISHED)
+    stack = stack_of(toolbars[0], send)
+    assert re.fullmatch(r"toolbar_urls\.py:\d+ in publish", stack[0])
+    assert stack[0].startswith(send["site"] + " ")
+    # The test that made the request is in it; the toolbar's frames and
+    # Django's handlers (HIDE_IN_STACKTRACES) are not, nor absolute paths.
+    assert any(" in test_a_send_keeps_its_stack" in frame for frame in stack)
+    assert not any("debug_toolbar/" in frame for frame in stack)
+    assert not any("django/core/handlers" in frame for frame in stack)
+    assert not any(frame.startswith("/") for frame in stack)
+    html = panel_html(client, toolbars[0])
+    assert f'<a class="sk-stk" href="#sk-stack-{send["k"]}"' in html
+    assert f'<ol class="sk-stack" id="sk-stack-{send["k"]}"><li>{stack[0]}' in html
+
+
+def test_sends_from_one_place_share_one_stored_stack(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(legacy_event, first)
+
+    client.get("/legacy/", {"times": "3"})
+
+    assert {send["k"] for send in sends_of(toolbars[0], LEGACY)} == {0}
+    assert len(stored_stats(toolbars[0])["stacks"]) == 1
+
+
+def test_stacks_obey_the_toolbars_hide_in_stacktraces(
+    client: Client, toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    settings.DEBUG_TOOLBAR_CONFIG = {
+        "IS_RUNNING_TESTS": False,
+        "HIDE_IN_STACKTRACES": ("toolbar_urls", "django"),
+    }
+
+    client.get("/publish/")
+
+    [send] = sends_of(toolbars[0], PUBLISHED)
+    stack = stack_of(toolbars[0], send)
+    assert not any(frame.startswith("toolbar_urls.py") for frame in stack)
+    assert not any("django/" in frame for frame in stack)
+
+
+def test_with_stacks_disabled_the_panel_records_no_stack(
+    client: Client, toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    settings.DEBUG_TOOLBAR_CONFIG = {
+        "IS_RUNNING_TESTS": False,
+        "ENABLE_STACKTRACES": False,
+    }
+
+    client.get("/publish/")
+
+    [send] = sends_of(toolbars[0], PUBLISHED)
+    assert "k" not in send
+    assert stored_stats(toolbars[0])["stacks"] == []
+    html = panel_html(client, toolbars[0])
+    assert "sk-stk" not in html
+    assert "sk-stacks" not in html
+
+
+# Duplicates, as the SQL panel flags them
+
+
+def test_a_signal_sent_again_with_the_same_arguments_is_flagged(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(legacy_event, first)
+
+    client.get("/legacy/", {"times": "3", "mood": "same"})
+
+    html = panel_html(client, toolbars[0])
+    row = html[html.index(f'<tr data-signal="{LEGACY}">') :]
+    row = row[: row.index("</tr>")]
+    assert '<mark class="sk-dup">sent 3 times with the same arguments</mark>' in row
+
+
+def test_one_function_connected_twice_is_flagged_in_its_send(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    legacy_event.connect(first, dispatch_uid="tests.first.mail")
+    legacy_event.connect(first, dispatch_uid="tests.first.mail-again")
+    try:
+        client.get("/legacy/")
+    finally:
+        legacy_event.disconnect(dispatch_uid="tests.first.mail")
+        legacy_event.disconnect(dispatch_uid="tests.first.mail-again")
+
+    block = send_block(panel_html(client, toolbars[0]), LEGACY)
+    assert block.count('<mark class="sk-dup">ran twice in one send</mark>') == 2
 
 
 # The catalog of every registered signal

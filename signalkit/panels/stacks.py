@@ -20,7 +20,6 @@ from types import CodeType, FrameType
 import django
 from debug_toolbar import settings as toolbar_settings
 
-import signalkit
 from signalkit.pipeline import Send, line_of, observing
 from signalkit.recording import Recorder, SendRecord, record
 
@@ -39,7 +38,9 @@ Frame = tuple[CodeType, int]
 
 # Frames below a send's site: the dispatch machinery (as for the site itself).
 _INTERNAL_DIRS = (
-    *(os.path.dirname(str(module.__file__)) + os.sep for module in (django, signalkit)),
+    os.path.dirname(str(django.__file__)) + os.sep,
+    # signalkit's own directory, two up from this module.
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
     os.path.dirname(os.__file__) + os.sep + "asyncio" + os.sep,
     "<frozen ",
 )
