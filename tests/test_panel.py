@@ -24,8 +24,8 @@ from debug_toolbar.store import MemoryStore
 from debug_toolbar.toolbar import DebugToolbar
 from django.contrib.staticfiles import finders
 from django.core.signals import request_started
-from django.test import AsyncClient, Client, RequestFactory
 from django.template import engines
+from django.test import AsyncClient, Client, RequestFactory
 from django.test.signals import template_rendered
 from django.urls import resolve
 from pytest_django.fixtures import DjangoAssertNumQueries, Settings
