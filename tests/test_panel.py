@@ -668,6 +668,38 @@ def test_sends_from_toolbar_code_and_their_nested_sends_are_the_toolbar_s(
     ]
 
 
+def test_a_request_with_eight_receivers_a_nested_send_and_an_error(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    client.get("/story/")
+
+    panel = toolbars[0].get_panel_by_id(PANEL_ID)
+    html = panel_html(client, toolbars[0])
+    block = send_block(html, "toolbar_urls.order_paid")
+    # Open at once, with every receiver in order and the arguments.
+    assert block.startswith(
+        '<details class="sk-err" data-send="toolbar_urls.order_paid" open>'
+    )
+    names = re.findall(
+        r"<li[^>]*><div><span><code>shop\.receivers\.(\w+)</code>", block
+    )
+    assert names == [
+        "reserve_stock",
+        "mail_receipt",
+        "archive_receipt",  # in the send mail_receipt made, under it
+        "charge_card",
+        "notify_warehouse",
+        "update_ledger",
+        "award_points",
+        "clear_basket",
+        "log_payment",
+    ]
+    assert "<b>order</b>=&lt;testapp.Post pk=42&gt; <b>amount</b>=1999" in block
+    assert "1 exception</span>" in html
+    # The two sends, and the pre_init and post_init of the order.
+    assert panel.nav_subtitle.startswith("4 sends, 9 receivers run in ")
+
+
 # Stacks, as the SQL panel shows them
 
 
