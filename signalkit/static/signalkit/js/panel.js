@@ -11,24 +11,34 @@
 
 const STYLESHEET_ID = "signalkit-stylesheet";
 
+// The toolbar may live in a shadow root (its use_shadow_dom); styles apply
+// only within the tree they are linked in.
+function toolbarRoot() {
+    return document.getElementById("djDebugRoot")?.shadowRoot ?? document;
+}
+
 function linkStylesheet() {
-    if (document.getElementById(STYLESHEET_ID)) {
+    const root = toolbarRoot();
+    if (root.getElementById(STYLESHEET_ID)) {
         return;
     }
-    const panel = document.getElementById("signalkit-panel");
-    const href =
-        panel?.dataset.stylesheet ?? new URL("../css/panel.css", import.meta.url).href;
+    const panel = root.getElementById("signalkit-panel");
     const link = document.createElement("link");
     link.id = STYLESHEET_ID;
     link.rel = "stylesheet";
-    link.href = href;
-    const trusted =
-        document.querySelector('link[rel="stylesheet"][href*="debug_toolbar/css/"]') ??
-        document.querySelector("[nonce]");
-    if (trusted?.nonce) {
-        link.nonce = trusted.nonce;
+    link.href =
+        panel?.dataset.stylesheet ?? new URL("../css/panel.css", import.meta.url).href;
+    // Beside the toolbar's own stylesheet, linked with the page's nonce, and
+    // outside the panels a History switch replaces.
+    const toolbarStylesheet = root.querySelector(
+        'link[rel="stylesheet"][href*="debug_toolbar/css/toolbar"]'
+    );
+    if (toolbarStylesheet) {
+        link.nonce = toolbarStylesheet.nonce;
+        toolbarStylesheet.after(link);
+    } else {
+        document.head.appendChild(link);
     }
-    document.head.appendChild(link);
 }
 
 function toggleStack(event) {
@@ -42,7 +52,7 @@ function toggleStack(event) {
         shown.remove();
         return;
     }
-    const stack = document.getElementById(`sk-stack-${anchor.dataset.stack}`);
+    const stack = toolbarRoot().getElementById(`sk-stack-${anchor.dataset.stack}`);
     if (stack) {
         const copy = stack.cloneNode(true);
         copy.removeAttribute("id");
@@ -51,9 +61,8 @@ function toggleStack(event) {
 }
 
 linkStylesheet();
-const djDebug = document.getElementById("djDebug");
-if (djDebug && !djDebug.dataset.signalkit) {
-    djDebug.dataset.signalkit = "1";
+const djDebug = toolbarRoot().getElementById("djDebug");
+if (djDebug) {
     djDebug.addEventListener("djdt.panel.render", linkStylesheet);
     djDebug.addEventListener("click", toggleStack);
 }
