@@ -122,13 +122,7 @@ class SendView:
     def concurrent(self) -> bool:
         """Whether its receivers ran at the same time (``asend()``), so that
         their summed time exceeds what the send took."""
-        end = None
-        for call in sorted(self.calls, key=lambda call: call.start_us):
-            # One microsecond of slack: starts and durations are rounded.
-            if end is not None and call.start_us < end - 1:
-                return True
-            end = max(end or 0, call.start_us + call.duration_us)
-        return False
+        return _overlap((call.start_us, call.duration_us) for call in self.calls)
 
     @property
     def failed(self) -> bool:
@@ -147,6 +141,17 @@ class SendView:
         return 2 + sum(
             1 + sum(send.rows() for send in call.sends) for call in self.calls
         )
+
+
+def _overlap(spans: Iterable[tuple[int, int]]) -> bool:
+    """Whether any two of the (start, duration) *spans* overlap."""
+    end = None
+    for start, duration in sorted(spans):
+        # One microsecond of slack: starts and durations are rounded apart.
+        if end is not None and start < end - 1:
+            return True
+        end = max(end or 0, start + duration)
+    return False
 
 
 def _exception(stored: dict[str, Any]) -> str:
@@ -286,13 +291,13 @@ def receiver_count(stats: dict[str, Any]) -> int:
     return sum(len(send["r"]) for send in _project_sends(stats))
 
 
-def _elapsed_us(sends: Iterable[SendView]) -> int:
-    """Microseconds during which at least one of *sends* ran."""
+def _elapsed_us(spans: Iterable[tuple[int, int]]) -> int:
+    """Microseconds covered by the (start, duration) *spans* of sends."""
     total, end = 0, None
-    for view in sorted(sends, key=lambda view: view.start_us):
-        stop = view.start_us + view.duration_us
-        if end is None or view.start_us >= end:
-            total += view.duration_us
+    for start, duration in sorted(spans):
+        stop = start + duration
+        if end is None or start >= end:
+            total += duration
             end = stop
         elif stop > end:
             total += stop - end
@@ -316,14 +321,17 @@ class Figures:
 
 def project_figures(stats: dict[str, Any]) -> Figures:
     """Sends, receivers and times of the project (the toolbar's own apart)."""
-    views = [view for view in _views(stats) if not view.toolbar]
-    top = [view for view in views if view.parent_number is None]
+    # Read from the stats as they are: the side bar is drawn on every page.
+    sends = _project_sends(stats)
+    top = [(send["t"], send["d"]) for send in sends if "p" not in send]
     return Figures(
         sends=send_count(stats),
         receivers=receiver_count(stats),
         receiver_ms=milliseconds(stats["receiver_us"]),
         elapsed_ms=milliseconds(_elapsed_us(top)),
-        concurrent=any(view.concurrent for view in views),
+        concurrent=any(
+            _overlap((call["t"], call["d"]) for call in send["r"]) for send in sends
+        ),
     )
 
 
@@ -398,7 +406,9 @@ def panel_context(
         "receiver_count": receiver_count(stats),
         "error_count": sum(view.errors for view in project),
         "receiver_ms": milliseconds(stats["receiver_us"]),
-        "elapsed_ms": milliseconds(_elapsed_us(project_top)),
+        "elapsed_ms": milliseconds(
+            _elapsed_us((view.start_us, view.duration_us) for view in project_top)
+        ),
         "concurrent": any(view.concurrent for view in project),
         "span_ms": milliseconds(timeline(stats["sends"])[1]),
         "overview": _overview(project, folded),
