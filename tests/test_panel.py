@@ -316,6 +316,39 @@ def test_nav_subtitle_counts_sends_receivers_and_their_time(
     assert re.fullmatch(r"3 sends, 2 receivers run in \d+\.\d\d ms", subtitle)
 
 
+def test_nav_subtitle_gives_elapsed_and_summed_time_of_concurrent_receivers(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    client.get("/quiet/")
+    panel = toolbars[0].get_panel_by_id(PANEL_ID)
+
+    # An asend() whose two receivers ran at once: 1.85 ms of receivers in 1 ms.
+    panel.record_stats(
+        {
+            "names": [PUBLISHED, "None", "views.py:1", "r"],
+            "sends": [
+                {
+                    "g": 0,
+                    "f": 1,
+                    "w": 2,
+                    "t": 0,
+                    "d": 1000,
+                    "m": "asend",
+                    "r": [{"n": 3, "t": 0, "d": 900}, {"n": 3, "t": 10, "d": 950}],
+                }
+            ],
+            "folded": [],
+            "receiver_us": 1850,
+        }
+    )
+
+    assert panel.nav_subtitle == "1 send, 2 receivers: 1.00 ms elapsed, 1.85 ms summed"
+    summary = panel.content[: panel.content.index("</p>")]
+    assert "1.00 ms elapsed, 1.85 ms summed over receivers that ran concurrently" in (
+        " ".join(summary.split())
+    )
+
+
 def test_nav_subtitle_is_shown_in_the_toolbar(
     client: Client, toolbars: list[DebugToolbar]
 ) -> None:
@@ -752,7 +785,11 @@ def test_stacks_obey_the_toolbars_hide_in_stacktraces(
     [send] = sends_of(toolbars[0], PUBLISHED)
     stack = stack_of(toolbars[0], send)
     assert not any(frame.startswith("toolbar_urls.py") for frame in stack)
-    assert not any("django/" in frame for frame in stack)
+    assert not any(frame.startswith("site-packages/django/") for frame in stack)
+    # The setting replaces the toolbar's default, which hides the toolbar.
+    assert any(frame.startswith("site-packages/debug_toolbar/") for frame in stack)
+    # signalkit's own frames are machinery, never shown.
+    assert not any(frame.startswith("signalkit/") for frame in stack)
 
 
 def test_with_stacks_disabled_the_panel_records_no_stack(

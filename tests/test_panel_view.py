@@ -273,11 +273,17 @@ def test_receivers_one_after_the_other_are_not_concurrent() -> None:
 
 def test_elapsed_time_counts_overlapping_top_level_sends_once() -> None:
     data = stats(
-        sends=[sent(0, 100, []), sent(50, 100, []), sent(400, 10, [])],
+        sends=[
+            sent(0, 100, []),
+            sent(50, 100, []),
+            sent(60, 20, []),  # within the two before
+            sent(400, 10, []),
+        ],
         toolbar=[],
     )
 
     assert panel_context(data, [])["elapsed_ms"] == milliseconds(150 + 10)
+    assert project_figures(data).elapsed_ms == milliseconds(150 + 10)
 
 
 def test_equal_sends_of_a_signal_are_flagged_as_duplicates() -> None:

@@ -37,10 +37,11 @@ __all__ = [
 Frame = tuple[CodeType, int]
 
 # Frames below a send's site: the dispatch machinery (as for the site itself).
+# signalkit's own directory, two up from this module.
+_SIGNALKIT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _INTERNAL_DIRS = (
     os.path.dirname(str(django.__file__)) + os.sep,
-    # signalkit's own directory, two up from this module.
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+    _SIGNALKIT_DIR,
     os.path.dirname(os.__file__) + os.sep + "asyncio" + os.sep,
     "<frozen ",
 )
@@ -77,18 +78,21 @@ class StackRecorder(Recorder):
         if record is None or not record._kept:
             return record
         internal = self._internal_files
-        frame: FrameType | None = sys._getframe(1)
-        while frame is not None:  # down to the site, as the recording finds it
-            filename = frame.f_code.co_filename
-            skip = internal.get(filename)
-            if skip is None:
-                skip = internal[filename] = filename.startswith(_INTERNAL_DIRS)
-            if not skip:
-                break
-            frame = frame.f_back
         stack: list[Frame] = []
+        at_site = False
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
-            if not self._is_hidden(frame):
+            filename = frame.f_code.co_filename
+            if not at_site:  # below the site, as the recording finds it
+                skip = internal.get(filename)
+                if skip is None:
+                    skip = internal[filename] = filename.startswith(_INTERNAL_DIRS)
+                at_site = not skip
+            # Above it, signalkit's frames are machinery too (the panel's
+            # middleware hook).
+            if at_site and not (
+                filename.startswith(_SIGNALKIT_DIR) or self._is_hidden(frame)
+            ):
                 stack.append((frame.f_code, frame.f_lasti))
             frame = frame.f_back
         self.stacks[id(record)] = tuple(stack)
