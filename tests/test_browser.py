@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -402,6 +403,19 @@ def _open_panel(playwright: Any, url: str, theme: str, width: int) -> tuple[Any,
     return browser, page
 
 
+@contextmanager
+def _panel_page(url: str, theme: str) -> Iterator[Any]:
+    """A 1280 px wide page of *url* in *theme*, with the panel open."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = _open_panel(playwright, url, theme, 1280)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
 def _assert_fits_and_reads(page: Any) -> None:
     panel = page.locator("#signalkit-panel")
     # The stylesheet loaded under the strict policy: rows are laid out as grids.
@@ -435,147 +449,121 @@ def _bars(page: Any) -> list[dict[str, Any]]:
 def test_list_page_folds_model_signals_and_fits_the_window(
     test_site: str, theme: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser, page = _open_panel(
-            playwright, f"{test_site}/list/?csp=strict", theme, 1280
-        )
-        try:
-            panel = page.locator("#signalkit-panel")
-            for signal in ("pre_init", "post_init"):
-                folded = panel.locator(
-                    f'li[data-folded="django.db.models.signals.{signal}"]'
-                )
-                expect(folded).to_contain_text("\N{MULTIPLICATION SIGN}500")
-                expect(folded).to_contain_text("testapp.Post")
-            expect(panel.locator("details[data-send]")).to_have_count(20)
-            expect(
-                panel.locator('.sk-signals tr[data-signal="toolbar_urls.item_listed"]')
-            ).to_contain_text("20")
-            # More sends than fit a screen or two: the first ones are open, the
-            # others closed, each naming its receivers in its summary.
-            sends = panel.locator("details[data-send]")
-            expect(sends.first).to_have_attribute("open", "")
-            expect(sends.last).not_to_have_attribute("open", "")
-            receivers = sends.last.locator(":scope > summary .sk-to")
-            expect(receivers).to_be_visible()
-            expect(receivers).to_have_text("→ count_item, index_item, cache_item")
-            expect(sends.first.locator(":scope > summary .sk-to")).to_be_hidden()
-            _screenshot(page, ARTIFACTS / f"panel-list-{theme}.png", capsys)
-            _assert_fits_and_reads(page)
-            bars = _bars(page)
-            assert len(bars) == 20 + 20 * 3  # every send and every receiver
-            for bar in bars:
-                assert bar["width"] > 0
-                assert bar["chartLeft"] - 1 <= bar["left"] <= bar["right"]
-                assert bar["right"] <= bar["chartRight"] + 1
-                assert bar["fill"] not in ("none", "rgb(0, 0, 0)")
-        finally:
-            browser.close()
+    with _panel_page(f"{test_site}/list/?csp=strict", theme) as page:
+        panel = page.locator("#signalkit-panel")
+        for signal in ("pre_init", "post_init"):
+            folded = panel.locator(
+                f'li[data-folded="django.db.models.signals.{signal}"]'
+            )
+            expect(folded).to_contain_text("\N{MULTIPLICATION SIGN}500")
+            expect(folded).to_contain_text("testapp.Post")
+        expect(panel.locator("details[data-send]")).to_have_count(20)
+        expect(
+            panel.locator('.sk-signals tr[data-signal="toolbar_urls.item_listed"]')
+        ).to_contain_text("20")
+        # More sends than fit a screen or two: the first ones are open, the
+        # others closed, each naming its receivers in its summary.
+        sends = panel.locator("details[data-send]")
+        expect(sends.first).to_have_attribute("open", "")
+        expect(sends.last).not_to_have_attribute("open", "")
+        receivers = sends.last.locator(":scope > summary .sk-to")
+        expect(receivers).to_be_visible()
+        expect(receivers).to_have_text("→ count_item, index_item, cache_item")
+        expect(sends.first.locator(":scope > summary .sk-to")).to_be_hidden()
+        _screenshot(page, ARTIFACTS / f"panel-list-{theme}.png", capsys)
+        _assert_fits_and_reads(page)
+        bars = _bars(page)
+        assert len(bars) == 20 + 20 * 3  # every send and every receiver
+        for bar in bars:
+            assert bar["width"] > 0
+            assert bar["chartLeft"] - 1 <= bar["left"] <= bar["right"]
+            assert bar["right"] <= bar["chartRight"] + 1
+            assert bar["fill"] not in ("none", "rgb(0, 0, 0)")
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_nested_sends_sit_under_their_receiver_and_errors_stand_out(
     test_site: str, theme: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser, page = _open_panel(
-            playwright, f"{test_site}/nested/?csp=strict", theme, 1280
+    with _panel_page(f"{test_site}/nested/?csp=strict", theme) as page:
+        panel = page.locator("#signalkit-panel")
+        published = panel.locator('details[data-send="testapp.signals.post_published"]')
+        expect(published).to_have_class("sk-err")
+        expect(published).to_have_attribute("open", "")
+        relay = published.locator(":scope > ol > li", has_text="toolbar_urls.relay")
+        legacy = relay.locator(
+            ':scope > details[data-send="testapp.signals.legacy_event"]'
         )
-        try:
-            panel = page.locator("#signalkit-panel")
-            published = panel.locator(
-                'details[data-send="testapp.signals.post_published"]'
-            )
-            expect(published).to_have_class("sk-err")
-            expect(published).to_have_attribute("open", "")
-            relay = published.locator(":scope > ol > li", has_text="toolbar_urls.relay")
-            legacy = relay.locator(
-                ':scope > details[data-send="testapp.signals.legacy_event"]'
-            )
-            expect(legacy).to_have_count(1)
-            listed = legacy.locator(
-                ':scope > ol > li > details[data-send="toolbar_urls.item_listed"]'
-            )
-            expect(listed).to_have_count(2)
-            failed = published.locator(":scope > ol > li.sk-error")
-            expect(failed).to_contain_text("ValueError: the <search index> is down")
-            expect(panel.locator(".sk-summary")).to_contain_text("1 exception")
-            _assert_fits_and_reads(page)
-            # A nested send starts after the receiver that made it, and its bar
-            # is drawn no earlier.
-            relay_bar = relay.locator(":scope > div rect").bounding_box()
-            legacy_bar = legacy.locator(":scope > summary rect").bounding_box()
-            assert relay_bar is not None
-            assert legacy_bar is not None
-            assert legacy_bar["x"] >= relay_bar["x"] - 1
-            page.set_viewport_size({"width": 1280, "height": 900})
-            _screenshot(page, ARTIFACTS / f"panel-nested-{theme}.png", capsys)
-        finally:
-            browser.close()
+        expect(legacy).to_have_count(1)
+        listed = legacy.locator(
+            ':scope > ol > li > details[data-send="toolbar_urls.item_listed"]'
+        )
+        expect(listed).to_have_count(2)
+        failed = published.locator(":scope > ol > li.sk-error")
+        expect(failed).to_contain_text("ValueError: the <search index> is down")
+        expect(panel.locator(".sk-summary")).to_contain_text("1 exception")
+        _assert_fits_and_reads(page)
+        # A nested send starts after the receiver that made it, and its bar
+        # is drawn no earlier.
+        relay_bar = relay.locator(":scope > div rect").bounding_box()
+        legacy_bar = legacy.locator(":scope > summary rect").bounding_box()
+        assert relay_bar is not None
+        assert legacy_bar is not None
+        assert legacy_bar["x"] >= relay_bar["x"] - 1
+        page.set_viewport_size({"width": 1280, "height": 900})
+        _screenshot(page, ARTIFACTS / f"panel-nested-{theme}.png", capsys)
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_eight_receivers_a_nested_send_and_an_error_read_at_first_sight(
     test_site: str, theme: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser, page = _open_panel(
-            playwright, f"{test_site}/story/?csp=strict", theme, 1280
-        )
-        try:
-            panel = page.locator("#signalkit-panel")
-            paid = panel.locator('details[data-send="toolbar_urls.order_paid"]')
-            names = _receiver_names(paid, nested=True)
-            expect(names).to_have_text(STORY_RECEIVERS)
-            for name in names.all():
-                expect(name).to_be_visible()
-            arguments = paid.locator(":scope > p")
-            expect(arguments).to_be_visible()
-            expect(arguments).to_contain_text("order=<testapp.Post pk=42>")
-            expect(arguments).to_contain_text("amount=1999")
-            mailed = paid.locator('details[data-send="toolbar_urls.receipt_mailed"]')
-            expect(mailed.locator(":scope > p")).to_be_visible()
-            failed = paid.locator(":scope > ol > li.sk-error")
-            expect(failed).to_contain_text("ConnectionError: the warehouse is offline")
-            # One error, counted once, in the summary and the overview.
-            expect(panel.locator(".sk-summary")).to_contain_text("1 exception")
-            expect(panel.locator(".sk-summary")).not_to_contain_text("exceptions")
-            row = panel.locator('.sk-signals tr[data-signal="toolbar_urls.order_paid"]')
-            expect(row.locator("td").last).to_have_text("1")
-            paid.evaluate("details => details.scrollIntoView({block: 'start'})")
-            _screenshot(page, ARTIFACTS / f"panel-story-{theme}.png", capsys)
-            _assert_fits_and_reads(page)
-        finally:
-            browser.close()
+    with _panel_page(f"{test_site}/story/?csp=strict", theme) as page:
+        panel = page.locator("#signalkit-panel")
+        paid = panel.locator('details[data-send="toolbar_urls.order_paid"]')
+        names = _receiver_names(paid, nested=True)
+        expect(names).to_have_text(STORY_RECEIVERS)
+        for name in names.all():
+            expect(name).to_be_visible()
+        arguments = paid.locator(":scope > p")
+        expect(arguments).to_be_visible()
+        expect(arguments).to_contain_text("order=<testapp.Post pk=42>")
+        expect(arguments).to_contain_text("amount=1999")
+        mailed = paid.locator('details[data-send="toolbar_urls.receipt_mailed"]')
+        expect(mailed.locator(":scope > p")).to_be_visible()
+        failed = paid.locator(":scope > ol > li.sk-error")
+        expect(failed).to_contain_text("ConnectionError: the warehouse is offline")
+        # One error, counted once, in the summary and the overview.
+        expect(panel.locator(".sk-summary")).to_contain_text("1 exception")
+        expect(panel.locator(".sk-summary")).not_to_contain_text("exceptions")
+        row = panel.locator('.sk-signals tr[data-signal="toolbar_urls.order_paid"]')
+        expect(row.locator("td").last).to_have_text("1")
+        paid.evaluate("details => details.scrollIntoView({block: 'start'})")
+        _screenshot(page, ARTIFACTS / f"panel-story-{theme}.png", capsys)
+        _assert_fits_and_reads(page)
 
 
 def test_an_older_request_picked_in_history_is_styled_under_a_strict_policy(
     test_site: str,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser, page = _open_panel(
-            playwright, f"{test_site}/story/?csp=strict", "light", 1280
-        )
-        try:
-            page.goto(f"{test_site}/list/?csp=strict")
-            _switch_history(page, "/story/", "GET")
-            page.click("#djdt-SignalkitPanel a")
-            panel = page.locator("#signalkit-panel")
-            paid = panel.locator('details[data-send="toolbar_urls.order_paid"]')
-            expect(_receiver_names(paid, nested=True)).to_have_text(STORY_RECEIVERS)
-            # Styled: the stylesheet was linked with this page's nonce, and
-            # nothing of signalkit's was blocked.
-            summary = paid.locator(":scope > summary")
-            assert summary.evaluate("e => getComputedStyle(e).display") == "grid"
-            blocked = page.evaluate("window.blocked")
-            assert [entry for entry in blocked if "signalkit" in entry] == []
-        finally:
-            browser.close()
+    with _panel_page(f"{test_site}/story/?csp=strict", "light") as page:
+        page.goto(f"{test_site}/list/?csp=strict")
+        _switch_history(page, "/story/", "GET")
+        page.click("#djdt-SignalkitPanel a")
+        panel = page.locator("#signalkit-panel")
+        paid = panel.locator('details[data-send="toolbar_urls.order_paid"]')
+        expect(_receiver_names(paid, nested=True)).to_have_text(STORY_RECEIVERS)
+        # Styled: the stylesheet was linked with this page's nonce, and
+        # nothing of signalkit's was blocked.
+        summary = paid.locator(":scope > summary")
+        assert summary.evaluate("e => getComputedStyle(e).display") == "grid"
+        blocked = page.evaluate("window.blocked")
+        assert [entry for entry in blocked if "signalkit" in entry] == []

@@ -589,13 +589,19 @@ def through_the_toolbar(path: str) -> None:
     DebugToolbarMiddleware(resolve(path).func)(request)
 
 
-def test_sends_received_only_by_the_toolbar_are_grouped_apart(
-    client: Client, toolbars: list[DebugToolbar], settings: Settings
-) -> None:
+def use_templates_panel(settings: Settings) -> None:
+    """Turn on the toolbar's Templates panel, whose receiver of
+    ``template_rendered`` makes that send the toolbar's own."""
     settings.DEBUG_TOOLBAR_PANELS = [
         "debug_toolbar.panels.templates.TemplatesPanel",
         *PANELS,
     ]
+
+
+def test_sends_received_only_by_the_toolbar_are_grouped_apart(
+    client: Client, toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    use_templates_panel(settings)
 
     through_the_toolbar("/rendered/")
 
@@ -619,10 +625,7 @@ def test_sends_received_only_by_the_toolbar_are_grouped_apart(
 def test_a_send_a_project_receiver_hears_too_is_the_project_s(
     toolbars: list[DebugToolbar], settings: Settings, connect: Any
 ) -> None:
-    settings.DEBUG_TOOLBAR_PANELS = [
-        "debug_toolbar.panels.templates.TemplatesPanel",
-        *PANELS,
-    ]
+    use_templates_panel(settings)
     connect(template_rendered, first)
 
     through_the_toolbar("/rendered/")
@@ -635,10 +638,7 @@ def test_a_send_a_project_receiver_hears_too_is_the_project_s(
 def test_the_side_bar_counts_none_of_the_toolbars_own_sends(
     toolbars: list[DebugToolbar], settings: Settings
 ) -> None:
-    settings.DEBUG_TOOLBAR_PANELS = [
-        "debug_toolbar.panels.templates.TemplatesPanel",
-        *PANELS,
-    ]
+    use_templates_panel(settings)
 
     through_the_toolbar("/rendered/")
 
@@ -654,10 +654,7 @@ def render_a_page(sender: Any, **kwargs: Any) -> str:
 def test_a_toolbar_send_made_by_a_project_receiver_sits_under_it_counted_apart(
     toolbars: list[DebugToolbar], settings: Settings, connect: Any
 ) -> None:
-    settings.DEBUG_TOOLBAR_PANELS = [
-        "debug_toolbar.panels.templates.TemplatesPanel",
-        *PANELS,
-    ]
+    use_templates_panel(settings)
     connect(legacy_event, render_a_page)
 
     through_the_toolbar("/legacy/")
