@@ -25,6 +25,7 @@ panel. Skipped when Chromium is missing, unless ``SIGNALKIT_REQUIRE_BROWSER=1``
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -546,6 +547,13 @@ def test_eight_receivers_a_nested_send_and_an_error_read_at_first_sight(
         expect(row.locator("td").last).to_have_text("1")
         paid.evaluate("details => details.scrollIntoView({block: 'start'})")
         _screenshot(page, ARTIFACTS / f"panel-story-{theme}.png", capsys)
+        # The full stack, on demand: shown in place, the view's frame first.
+        paid.locator(":scope > p > a.sk-stk").click()
+        stack = paid.locator(":scope > p > ol.sk-stack li")
+        expect(stack.first).to_be_visible()
+        expect(stack.first).to_have_text(re.compile(r"^toolbar_urls\.py:\d+ in story$"))
+        paid.locator(":scope > p > a.sk-stk").click()
+        expect(stack).to_have_count(0)
         _assert_fits_and_reads(page)
 
 
