@@ -59,41 +59,37 @@ class StackRecorder(Recorder):
         super().__init__(fold_empty=fold_empty)
         self.stacks: dict[int, tuple[Frame, ...]] = {}
         self._hidden = tuple(hidden)
-        self._hidden_modules: dict[str, bool] = {}
-        self._internal_files: dict[str, bool] = {}
+        # Per code object: (below a send's site, shown in a stack).
+        self._kinds: dict[CodeType, tuple[bool, bool]] = {}
 
-    def _is_hidden(self, frame: FrameType) -> bool:
+    def _kind(self, frame: FrameType) -> tuple[bool, bool]:
+        filename = frame.f_code.co_filename
         module = frame.f_globals.get("__name__")
-        if not isinstance(module, str):
-            return False
-        hidden = self._hidden_modules.get(module)
-        if hidden is None:
-            hidden = self._hidden_modules[module] = any(
-                module == name or module.startswith(name + ".") for name in self._hidden
-            )
-        return hidden
+        hidden = isinstance(module, str) and any(
+            module == name or module.startswith(name + ".") for name in self._hidden
+        )
+        # signalkit's frames are machinery, above the site too (the panel's
+        # middleware hook).
+        shown = not (hidden or filename.startswith(_SIGNALKIT_DIR))
+        return filename.startswith(_INTERNAL_DIRS), shown
 
     def send_started(self, send: Send) -> SendRecord | None:
         record = super().send_started(send)
         if record is None or not record._kept:
             return record
-        internal = self._internal_files
+        kinds = self._kinds
         stack: list[Frame] = []
         at_site = False
         frame: FrameType | None = sys._getframe(1)
         while frame is not None:
-            filename = frame.f_code.co_filename
-            if not at_site:  # below the site, as the recording finds it
-                skip = internal.get(filename)
-                if skip is None:
-                    skip = internal[filename] = filename.startswith(_INTERNAL_DIRS)
-                at_site = not skip
-            # Above it, signalkit's frames are machinery too (the panel's
-            # middleware hook).
-            if at_site and not (
-                filename.startswith(_SIGNALKIT_DIR) or self._is_hidden(frame)
-            ):
-                stack.append((frame.f_code, frame.f_lasti))
+            code = frame.f_code
+            kind = kinds.get(code)
+            if kind is None:
+                kind = kinds[code] = self._kind(frame)
+            # Below the site (as the recording finds it) nothing is kept.
+            at_site = at_site or not kind[0]
+            if at_site and kind[1]:
+                stack.append((code, frame.f_lasti))
             frame = frame.f_back
         self.stacks[id(record)] = tuple(stack)
         return record
