@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import django
@@ -58,9 +59,68 @@ def test_a_stack_starts_at_the_site_and_leaves_hidden_modules_out() -> None:
     recorder = send_from_code_without_a_module_name()
 
     [send] = recorder.sends
-    frames = [frame_text(frame) for frame in recorder.stacks[id(send)]]
+    key = recorder.stack_key(send)
+    assert key is not None
+    frames = [frame_text(frame) for frame in recorder.frames(key)]
     assert frames[0] == "generated.py:1 in <module>"
     assert frames[1].startswith("test_panel_stacks.py:")
     assert frames[1].endswith(" in send_from_code_without_a_module_name")
     assert not any("_pytest/" in frame for frame in frames)
     assert not any(frame.startswith("signalkit/") for frame in frames)
+
+
+def frames_of(recorder: StackRecorder) -> list[list[str]]:
+    stacks = []
+    for send in recorder.sends:
+        key = recorder.stack_key(send)
+        assert key is not None
+        stacks.append([frame_text(frame) for frame in recorder.frames(key)])
+    return stacks
+
+
+def send_twice() -> None:
+    ping.send(sender=None)
+    ping.send(sender=None)
+
+
+def send_and_yield() -> Iterator[None]:
+    ping.send(sender=None)
+    yield
+
+
+def record_stacks(function: Callable[[], object]) -> list[list[str]]:
+    recorder = StackRecorder(fold_empty=False, hidden=("pytest", "_pytest", "pluggy"))
+    ping.connect(pong)
+    try:
+        with observing(recorder):
+            function()
+            function()
+    finally:
+        ping.disconnect(pong)
+    return frames_of(recorder)
+
+
+def test_sends_from_one_running_function_share_what_is_above_it() -> None:
+    stacks = record_stacks(send_twice)
+
+    # Each send's own line; the same callers above (walked once, then reused).
+    assert [stack[0] for stack in stacks] == [
+        stacks[0][0],
+        stacks[1][0],
+        stacks[0][0],
+        stacks[1][0],
+    ]
+    assert stacks[0][0] != stacks[1][0]
+    assert stacks[0][0].endswith(" in send_twice")
+    assert (
+        len({tuple(stack[1:]) for stack in stacks}) == 2
+    )  # two lines of record_stacks
+    assert all(" in record_stacks" in stack[1] for stack in stacks)
+
+
+def test_a_send_from_a_generator_has_its_whole_stack() -> None:
+    stacks = record_stacks(lambda: next(send_and_yield()))
+
+    assert all(stack[0].endswith(" in send_and_yield") for stack in stacks)
+    assert all(" in <lambda>" in stack[1] for stack in stacks)
+    assert all(" in record_stacks" in stack[2] for stack in stacks)

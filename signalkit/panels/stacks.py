@@ -11,6 +11,7 @@ plain :class:`~signalkit.recording.Recorder`: stacks cost nothing.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -36,6 +37,15 @@ __all__ = [
 # (the line is worked out when the stack is stored, not while sending).
 Frame = tuple[CodeType, int]
 
+# Frames that can be suspended and resumed from elsewhere (generators,
+# coroutines): what is above them may change while they live.
+_SUSPENDABLE = (
+    inspect.CO_GENERATOR
+    | inspect.CO_COROUTINE
+    | inspect.CO_ASYNC_GENERATOR
+    | inspect.CO_ITERABLE_COROUTINE
+)
+
 # Frames below a send's site: the dispatch machinery (as for the site itself).
 # signalkit's own directory, two up from this module.
 _SIGNALKIT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -50,20 +60,38 @@ _INTERNAL_DIRS = (
 class StackRecorder(Recorder):
     """A recorder that also keeps the stack of each send it keeps.
 
-    :attr:`stacks` maps ``id(record)`` of a kept send to its frames, the
-    caller of the send first; the recorder's ``sends`` keep the records (and
-    so their ids) alive.
+    While sending, a stack is kept as a flat tuple of integers, the id of
+    each frame's code object and the offset of its last instruction, the
+    caller of the send first: integers hash at once, code objects do not
+    (their hash reads their contents). :attr:`codes` holds every code object
+    seen, so that no id is reused while the recording lives.
     """
 
     def __init__(self, *, fold_empty: bool, hidden: Sequence[str]) -> None:
         super().__init__(fold_empty=fold_empty)
-        self.stacks: dict[int, tuple[Frame, ...]] = {}
+        self.codes: dict[int, CodeType] = {}
+        self._stacks: dict[int, tuple[int, ...]] = {}
         self._hidden = tuple(hidden)
-        # Per code object: (below a send's site, shown in a stack).
-        self._kinds: dict[CodeType, tuple[bool, bool]] = {}
+        # Per code object's id: (below a send's site, shown in a stack).
+        self._kinds: dict[int, tuple[bool, bool]] = {}
+        # The first plain function's frame from the last full walk's site
+        # up, and the stack above it.
+        self._frame: FrameType | None = None
+        self._above: tuple[int, ...] = ()
+
+    def stack_key(self, record: SendRecord) -> tuple[int, ...] | None:
+        """The stack of a kept send, as kept (equal for equal stacks)."""
+        return self._stacks.get(id(record))
+
+    def frames(self, key: tuple[int, ...]) -> list[Frame]:
+        """The frames of a stack, from its :meth:`stack_key`."""
+        codes = self.codes
+        return [(codes[key[i]], key[i + 1]) for i in range(0, len(key), 2)]
 
     def _kind(self, frame: FrameType) -> tuple[bool, bool]:
-        filename = frame.f_code.co_filename
+        code = frame.f_code
+        self.codes[id(code)] = code
+        filename = code.co_filename
         module = frame.f_globals.get("__name__")
         hidden = isinstance(module, str) and any(
             module == name or module.startswith(name + ".") for name in self._hidden
@@ -78,20 +106,34 @@ class StackRecorder(Recorder):
         if record is None or not record._kept:
             return record
         kinds = self._kinds
-        stack: list[Frame] = []
+        stack: list[int] = []
         at_site = False
+        remembered: FrameType | None = None
+        above = 0
         frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             code = frame.f_code
-            kind = kinds.get(code)
+            kind = kinds.get(id(code))
             if kind is None:
-                kind = kinds[code] = self._kind(frame)
+                kind = kinds[id(code)] = self._kind(frame)
             # Below the site (as the recording finds it) nothing is kept.
             at_site = at_site or not kind[0]
-            if at_site and kind[1]:
-                stack.append((code, frame.f_lasti))
+            if at_site:
+                if kind[1]:
+                    stack += id(code), frame.f_lasti
+                if frame is self._frame:
+                    stack += self._above
+                    break
+                if remembered is None and not code.co_flags & _SUSPENDABLE:
+                    remembered, above = frame, len(stack)
             frame = frame.f_back
-        self.stacks[id(record)] = tuple(stack)
+        else:
+            # A plain function's frame stays on the stack from its call to its
+            # return, and the frames above it stay where they are: the next
+            # send made while it runs (a loop of sends) walks up to it only.
+            # (The reference goes with the recording.)
+            self._frame, self._above = remembered, tuple(stack[above:])
+        self._stacks[id(record)] = tuple(stack)
         return record
 
 

@@ -153,21 +153,23 @@ def _maker(send: SendRecord) -> int | None:
 class _Stacks:
     """Distinct stacks, each stored once as frames named in ``names``."""
 
-    def __init__(self, recorded: dict[int, tuple[Frame, ...]], name: _Names):
-        self.recorded = recorded
+    def __init__(self, recorder: Recorder, name: _Names):
+        self.recorder = recorder if isinstance(recorder, StackRecorder) else None
         self.name = name
-        self.indexes: dict[tuple[Frame, ...], int] = {}
+        self.indexes: dict[tuple[int, ...], int] = {}
         self.stored: list[list[int]] = []
         self._frames: dict[Frame, int] = {}
 
     def __call__(self, send: SendRecord) -> int | None:
-        stack = self.recorded.get(id(send))
-        if stack is None:
+        recorder = self.recorder
+        key = None if recorder is None else recorder.stack_key(send)
+        if key is None:
             return None
-        index = self.indexes.get(stack)
+        index = self.indexes.get(key)
         if index is None:
-            index = self.indexes[stack] = len(self.stored)
-            self.stored.append([self._frame(frame) for frame in stack])
+            assert recorder is not None
+            index = self.indexes[key] = len(self.stored)
+            self.stored.append(list(map(self._frame, recorder.frames(key))))
         return index
 
     def _frame(self, frame: Frame) -> int:
@@ -228,9 +230,7 @@ def _errors(send: SendRecord) -> int:
 def stored_stats(recorder: Recorder) -> dict[str, Any]:
     """The panel's stats for the toolbar's store (see the module's docs)."""
     name = _Names()
-    stacks = _Stacks(
-        recorder.stacks if isinstance(recorder, StackRecorder) else {}, name
-    )
+    stacks = _Stacks(recorder, name)
     sites: dict[str, str] = {}
     kept: list[StoredSend] = []
     positions: dict[int, int] = {}  # id(send) -> its index in kept

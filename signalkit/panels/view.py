@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 __all__ = [
@@ -118,7 +119,7 @@ class SendView:
     def receiver_ms(self) -> str:
         return milliseconds(self.receiver_us)
 
-    @property
+    @cached_property
     def concurrent(self) -> bool:
         """Whether its receivers ran at the same time (``asend()``), so that
         their summed time exceeds what the send took."""
@@ -186,9 +187,10 @@ def _calls(
         )
         for call in send["r"]
     ]
-    runs = Counter(call.name for call in calls)
-    for call in calls:
-        call.repeats = runs[call.name]
+    if len({call.name for call in calls}) < len(calls):  # rare: count them
+        runs = Counter(call.name for call in calls)
+        for call in calls:
+            call.repeats = runs[call.name]
     return calls
 
 
