@@ -118,6 +118,44 @@ def test_signals_fixture_in_a_project(project: pytest.Pytester) -> None:
     )
 
 
+def test_mute_on_a_test_case_class_keeps_its_tests_collected(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        """
+        from django.db.models.signals import post_save
+        from django.test import TestCase
+        from signalkit.testing import mute
+        from testapp.models import Post
+
+        calls = []
+        post_save.connect(lambda **kwargs: calls.append(1), sender=Post, weak=False)
+
+        @mute(post_save)
+        class PostTests(TestCase):
+            def setUp(self):
+                Post.objects.create(title="in setUp")
+
+            def test_create(self):
+                Post.objects.create(title="in the test")
+                assert calls == []
+
+            def test_still_muted(self):
+                Post.objects.create(title="in the test")
+                assert calls == []
+
+        class UnmutedTests(TestCase):
+            def test_heard(self):
+                Post.objects.create(title="heard")
+                assert calls == [1]
+        """
+    )
+
+    result = project.runpytest_subprocess("-p", "no:randomly")
+
+    result.assert_outcomes(passed=3)
+
+
 def test_mute_signals_marker_in_a_project(project: pytest.Pytester) -> None:
     project.makepyfile(
         """
