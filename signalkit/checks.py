@@ -14,7 +14,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from signalkit.conf import problem
+from signalkit.conf import known_names, problem, unknown_names
 from signalkit.naming import callable_name
 from signalkit.receivers import accepts_kwargs
 from signalkit.registry import RegistryEntry, registry
@@ -44,6 +44,25 @@ def check_settings(
         if found is not None:
             errors.append(Error(found, id=check_id))
     return errors
+
+
+@register(Tags.compatibility)
+def check_unknown_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Warn about each ``SIGNALKIT_*`` setting that signalkit does not know."""
+    return [
+        Warning(
+            f"{name} is not a signalkit setting; it is ignored.",
+            hint=(
+                f"Did you mean {suggestion}?"
+                if suggestion
+                else f"signalkit's settings are {', '.join(known_names())}."
+            ),
+            id="signalkit.W004",
+        )
+        for name, suggestion in unknown_names()
+    ]
 
 
 _REQUIRED_KINDS = (

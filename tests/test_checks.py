@@ -20,6 +20,7 @@ from signalkit.checks import (
     check_receiver_signatures,
     check_settings,
     check_toolbar_panels,
+    check_unknown_settings,
 )
 
 
@@ -59,6 +60,35 @@ def test_bad_setting_is_an_error_with_its_id(
     assert isinstance(errors[0], Error)
     assert errors[0].id == check_id
     assert errors[0].msg.startswith(setting)
+
+
+def test_a_misspelt_setting_warns_with_the_name_it_resembles() -> None:
+    with override_settings(SIGNALKIT_VALIDATE_ARG=False):
+        (warning,) = check_unknown_settings()
+
+    assert warning == Warning(
+        "SIGNALKIT_VALIDATE_ARG is not a signalkit setting; it is ignored.",
+        hint="Did you mean SIGNALKIT_VALIDATE_ARGS?",
+        id="signalkit.W004",
+    )
+
+
+def test_an_unknown_setting_unlike_any_warns_without_a_guess() -> None:
+    with override_settings(SIGNALKIT_FROBNICATE=True):
+        (warning,) = check_unknown_settings()
+
+    assert warning.msg == (
+        "SIGNALKIT_FROBNICATE is not a signalkit setting; it is ignored."
+    )
+    assert str(warning.hint).startswith(
+        "signalkit's settings are SIGNALKIT_AUTODISCOVER_MODULES, "
+    )
+    assert "SIGNALKIT_VALIDATE_ARGS" in str(warning.hint)
+
+
+def test_known_settings_do_not_warn() -> None:
+    with override_settings(SIGNALKIT_VALIDATE_ARGS=False):
+        assert check_unknown_settings() == []
 
 
 def test_project_receivers_pass() -> None:
