@@ -18,13 +18,15 @@ OTEL_SERVER = DJANGO_SETTINGS_MODULE=example.settings \
 	--logs_exporter none python manage.py runserver --noreload $(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck pytest test-example demo demo-setup docs clean
+.PHONY: help install test lint typecheck pytest test-example demo demo-setup docs docs-samples dist clean
 
 help:
 	@echo "make demo   install, migrate, load sample data, run http://$(HOST):$(PORT)/"
 	@echo "            (OTEL=1: print OpenTelemetry spans of signals on the console)"
 	@echo "make test   lint, type-check, run the tests (coverage gate) and the example's"
 	@echo "make docs   build the HTML docs into docs/_build/html (warnings are errors)"
+	@echo "make docs-samples  rewrite the sample outputs in docs/*.rst from the code"
+	@echo "make dist   build the sdist and the wheel into dist/"
 	@echo "make clean  remove build artefacts and caches (keeps $(VENV))"
 
 $(VENV):
@@ -71,6 +73,16 @@ demo: demo-setup
 docs: | $(VENV)
 	$(PIP) install --quiet -e . -r requirements/docs.txt
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+# The sample outputs written in docs/*.rst, made again from the code
+# (`make test` fails while one is stale).
+docs-samples: | $(VENV)
+	$(BIN)/python scripts/docs_samples.py --write
+
+dist: | $(VENV)
+	$(PIP) install --quiet build
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
 
 clean:
 	rm -rf build dist *.egg-info .tox .coverage .coverage.* htmlcov \

@@ -100,13 +100,26 @@ def blocks(page: Path) -> Iterator[Block]:
         yield Block(page, marker["name"], start, end, indent)
 
 
-def pages() -> list[Path]:
-    return sorted(DOCS.glob("*.rst"))
+def pages(docs: Path = DOCS) -> list[Path]:
+    return sorted(docs.glob("*.rst"))
 
 
-def sample_names() -> set[str]:
+def sample_names(docs: Path = DOCS) -> set[str]:
     """Every sample named in every page."""
-    return {block.name for page in pages() for block in blocks(page)}
+    return {block.name for page in pages(docs) for block in blocks(page)}
+
+
+def sample_texts(name: str) -> list[str]:
+    """The text of every block named *name*, in page order."""
+    texts = []
+    for page in pages():
+        lines = page.read_text().split("\n")
+        texts += [
+            _normalized(_text(lines, block))
+            for block in blocks(page)
+            if block.name == name
+        ]
+    return texts
 
 
 def _normalized(text: str) -> str:
@@ -123,7 +136,7 @@ def _replace(lines: list[str], block: Block, text: str) -> None:
     lines[block.start : block.end] = ["", *body]
 
 
-def check_sample(name: str, text: str) -> None:
+def check_sample(name: str, text: str, *, docs: Path = DOCS) -> None:
     """Compare *text* with every block named *name*; rewrite them when updating.
 
     :raises AssertionError: when a block differs or no page has the sample.
@@ -131,7 +144,7 @@ def check_sample(name: str, text: str) -> None:
     __tracebackhide__ = True
     found = False
     stale = []
-    for page in pages():
+    for page in pages(docs):
         # Found again after each rewrite: a rewrite moves the lines below.
         while True:
             lines = page.read_text().split("\n")
@@ -141,7 +154,7 @@ def check_sample(name: str, text: str) -> None:
                     for block in blocks(page)
                     if block.name == name
                     and _normalized(_text(lines, block)) != _normalized(text)
-                    and (block.page, block.start) not in stale
+                    and (block.page, block.start + 2) not in stale
                 ),
                 None,
             )
@@ -149,7 +162,7 @@ def check_sample(name: str, text: str) -> None:
             if block is None:
                 break
             if not updating():
-                stale.append((block.page, block.start))
+                stale.append((block.page, block.start + 2))
                 continue
             _replace(lines, block, text)
             page.write_text("\n".join(lines))
@@ -208,7 +221,7 @@ class _Runner(doctest.DocTestRunner):
 _PYCON = re.compile(r"^(?P<indent> *)\.\. code-block:: pycon\s*$")
 
 
-def check_pycon(page_name: str, globs: dict[str, Any]) -> int:
+def check_pycon(page_name: str, globs: dict[str, Any], *, docs: Path = DOCS) -> int:
     """Run the ``pycon`` blocks of a page as doctests, sharing *globs*.
 
     When updating, rewrite the output of each failing example with what it
@@ -217,7 +230,7 @@ def check_pycon(page_name: str, globs: dict[str, Any]) -> int:
     :raises AssertionError: listing the failures, when not updating.
     """
     __tracebackhide__ = True
-    page = DOCS / page_name
+    page = docs / page_name
     lines = page.read_text().split("\n")
     parser = doctest.DocTestParser()
     tries = 0
