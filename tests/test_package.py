@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -46,3 +47,67 @@ def test_importing_the_pytest_plugin_imports_no_orm_and_connects_nothing() -> No
         cwd=Path(signalkit.__file__).parent.parent,
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+# The package's metadata and CI files, against tox.ini's environments
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tox_environments() -> list[str]:
+    """tox.ini's env_list, with its ``{a, b}`` factors expanded."""
+    tox_ini = (ROOT / "tox.ini").read_text()
+    listed = tox_ini.split("env_list =\n")[1].split("\n\n")[0].split("skip_")[0]
+    environments = []
+    for line in filter(None, (line.strip() for line in listed.splitlines())):
+        prefix, _, rest = line.partition("{")
+        factors, _, suffix = rest.partition("}")
+        environments += (
+            [prefix + factor.strip() + suffix for factor in factors.split(",")]
+            if factors
+            else [line]
+        )
+    return environments
+
+
+def test_github_workflow_runs_every_tox_environment_on_its_python() -> None:
+    workflow = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
+    matrix = dict(re.findall(r'- \{ env: ([\w-]+), python: "(3\.\d+)" \}', workflow))
+
+    assert sorted(matrix) == sorted(tox_environments())
+    for env, python in matrix.items():
+        if env.startswith("py3"):
+            assert env.startswith(f"py{python.replace('.', '')}-"), env
+
+
+def test_classifiers_name_every_python_and_django_that_tox_runs() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    environments = tox_environments()
+    pythons = {
+        f"3.{match[1]}"
+        for env in environments
+        if (match := re.match(r"py3(\d+)-", env))
+    }
+    djangos = {
+        f"{match[1]}.{match[2]}"
+        for env in environments
+        if (match := re.search(r"django(\d)(\d)$", env))
+    }
+
+    assert pythons == {"3.10", "3.11", "3.12", "3.13"}
+    assert djangos == {"5.2", "6.0", "6.1"}
+    for python in pythons:
+        assert f'"Programming Language :: Python :: {python}",' in pyproject
+    for django in djangos:
+        assert f'"Framework :: Django :: {django}",' in pyproject
+
+
+def test_read_the_docs_builds_as_make_docs_does() -> None:
+    config = (ROOT / ".readthedocs.yaml").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+
+    assert "-r requirements/docs.txt" in makefile
+    assert "- requirements: requirements/docs.txt" in config
+    assert "sphinx-build -W --keep-going -b html docs" in makefile
+    assert "configuration: docs/conf.py" in config
+    assert "fail_on_warning: true" in config
