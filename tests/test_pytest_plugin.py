@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -310,3 +311,113 @@ def test_plugin_loads_without_django_configured(pytester: pytest.Pytester) -> No
     result = pytester.runpytest_subprocess("-p", "no:django", "-p", "no:randomly")
 
     result.assert_outcomes(passed=1)
+
+
+# --signalkit-report: the project's signals no test sent, receivers no test ran
+
+SENDS_POST_PUBLISHED = """
+    from testapp.signals import post_published
+
+    def test_publish():
+        post_published.send(sender=None, post="p", user="u")
+    """
+
+
+def run_in_process(
+    pytester: pytest.Pytester, plugin: ModuleType, *args: str
+) -> pytest.RunResult:
+    """pytest in this process, with Django already set up by this test run."""
+    return pytester.runpytest_inprocess(
+        "-p",
+        "no:signalkit",
+        "-p",
+        "no:django",
+        "-p",
+        "no:randomly",
+        *args,
+        plugins=[plugin],
+    )
+
+
+def test_signalkit_report_lists_what_no_test_sent_or_ran(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile(SENDS_POST_PUBLISHED)
+
+    result = run_in_process(pytester, fresh_plugin, "--signalkit-report")
+
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "*signalkit signal coverage*",
+            "signalkit signal coverage: * declared signals sent, * receivers ran (*%)",
+            "Declared signals no test sent:",
+            "  testapp.signals.comment_added",
+        ]
+    )
+    result.stdout.no_fnmatch_line("  testapp.signals.post_published")
+    result.stdout.no_fnmatch_line(
+        "  testapp.signals.remember_publication  (testapp.signals.post_published)"
+    )
+
+
+def test_signalkit_report_json_writes_the_report(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile(SENDS_POST_PUBLISHED)
+
+    result = run_in_process(pytester, fresh_plugin, "--signalkit-report-json=signals")
+
+    report = json.loads((pytester.path / "signals.json").read_text())
+    assert "testapp.signals.post_published" in report["signals"]["sent"]
+    assert "testapp.signals.comment_added" in report["signals"]["not_sent"]
+    # Without --signalkit-report, the terminal gets the summary line only.
+    result.stdout.fnmatch_lines(["signalkit signal coverage: *"])
+    result.stdout.no_fnmatch_line("Declared signals no test sent:")
+
+
+def test_signalkit_fail_under_fails_a_passing_session_below_the_threshold(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile(SENDS_POST_PUBLISHED)
+
+    result = run_in_process(pytester, fresh_plugin, "--signalkit-fail-under=100")
+
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["FAIL: signal coverage *% is under --signalkit-fail-under=100%"]
+    )
+
+
+def test_signalkit_fail_under_passes_at_or_above_the_threshold(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile(SENDS_POST_PUBLISHED)
+
+    result = run_in_process(pytester, fresh_plugin, "--signalkit-fail-under=1")
+
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.no_fnmatch_line("FAIL: *")
+
+
+def test_signalkit_fail_under_keeps_the_exit_status_of_failed_tests(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile("def test_fails():\n    assert False\n")
+
+    result = run_in_process(pytester, fresh_plugin, "--signalkit-fail-under=100")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_without_report_options_nothing_is_observed_or_printed(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile(SENDS_POST_PUBLISHED)
+
+    result = run_in_process(pytester, fresh_plugin)
+
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.no_fnmatch_line("*signalkit signal coverage*")

@@ -233,6 +233,40 @@ def test_assert_sent_failure_sample_is_what_capture_says(
     check_sample("testing-assert-sent", f"AssertionError: {raised.value}")
 
 
+def test_signal_coverage_sample_is_what_pytest_prints() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/test_signalkit_testing.py",
+            "--signalkit-report",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=EXAMPLE,
+        env={**os.environ, "COLUMNS": COLUMNS},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    start = next(
+        index
+        for index, line in enumerate(lines)
+        if "signalkit signal coverage =" in line
+    )
+    end = next(
+        index for index in range(start + 1, len(lines)) if lines[index].startswith("=")
+    )
+
+    check_sample("testing-signal-coverage", "\n".join(lines[start:end]))
+
+
 def test_panel_snippet_keeps_every_default_panel_of_the_toolbar() -> None:
     expected = [
         "signalkit.panels.SignalkitPanel"
@@ -273,6 +307,7 @@ MADE_HERE = {
     "panel-settings",
     "settings-improperly-configured",
     "testing-assert-sent",
+    "testing-signal-coverage",
     "tutorial-check-w001",
 }
 
