@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
+# JUnit XML of the test runs, read by scripts/skipped.py.
+REPORTS := .reports
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Command run in the background by `make demo` beside the web server: the
@@ -33,11 +35,21 @@ $(VENV):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# With redis-server on the machine, the RQ and Celery stack of the worker
+# tests too (tests/test_tasks_redis.py); without it those tests skip.
 install: | $(VENV)
 	$(PIP) install --quiet -e . -r requirements/test.txt
+	@if command -v redis-server >/dev/null 2>&1; then \
+		echo "redis-server found: installing requirements/redis.txt for the worker tests"; \
+		$(PIP) install --quiet -r requirements/redis.txt; \
+	else \
+		echo "redis-server not found: the RQ and Celery worker tests will skip"; \
+	fi
 
+# Ends with what the two suites skipped and why (scripts/skipped.py).
 test: install
 	$(MAKE) --no-print-directory lint typecheck pytest test-example
+	@$(BIN)/python scripts/skipped.py $(REPORTS)/pytest.xml $(REPORTS)/example.xml
 
 lint: | $(VENV)
 	$(BIN)/ruff check .
@@ -50,13 +62,13 @@ typecheck: | $(VENV)
 # pytest-cov starts, so its module-level lines would count as missed.
 pytest: | $(VENV)
 	$(BIN)/python -m coverage erase
-	$(BIN)/python -m coverage run -m pytest
+	$(BIN)/python -m coverage run -m pytest -rs --junitxml=$(REPORTS)/pytest.xml
 	$(BIN)/python -m coverage report
 
 # The example project's own suite (example_project/pytest.ini), run against
 # the real signalkit.
 test-example: | $(VENV)
-	cd example_project && ../$(BIN)/python -m pytest
+	cd example_project && ../$(BIN)/python -m pytest -rs --junitxml=../$(REPORTS)/example.xml
 
 demo-setup: | $(VENV)
 	$(PIP) install --quiet -e ".[toolbar,tasks,otel]" -r example_project/requirements.txt
@@ -85,6 +97,6 @@ dist: | $(VENV)
 	$(BIN)/python -m build --outdir dist .
 
 clean:
-	rm -rf build dist *.egg-info .tox .coverage .coverage.* htmlcov \
+	rm -rf build dist $(REPORTS) *.egg-info .tox .coverage .coverage.* htmlcov \
 		.mypy_cache .pytest_cache .ruff_cache docs/_build
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 import signalkit
+
+pytest_plugins = ["pytester"]
 
 
 def test_public_names_are_listed_by_dir() -> None:
@@ -111,3 +115,55 @@ def test_read_the_docs_builds_as_make_docs_does() -> None:
     assert "sphinx-build -W --keep-going -b html docs" in makefile
     assert "configuration: docs/conf.py" in config
     assert "fail_on_warning: true" in config
+
+
+def load_script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_test_ends_with_what_was_skipped_and_why(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_runs():
+            pass
+
+        @pytest.mark.skip(reason="redis-server is not installed")
+        def test_redis():
+            pass
+
+        @pytest.mark.skip(reason="redis-server is not installed")
+        def test_celery():
+            pass
+
+        def test_browser():
+            pytest.skip("Chromium is not installed")
+        """
+    )
+    pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:django", "--junitxml=report.xml"
+    )
+    (pytester.path / "clean.xml").write_text(
+        '<testsuites><testsuite><testcase name="test_ok"/></testsuite></testsuites>'
+    )
+    skipped = load_script("skipped")
+
+    summary = skipped.summary(
+        [pytester.path / "report.xml", pytester.path / "clean.xml", Path("gone.xml")]
+    )
+
+    assert summary == (
+        f"{pytester.path / 'report.xml'}: 3 skipped\n"
+        "     1 x Chromium is not installed\n"
+        "     2 x redis-server is not installed\n"
+        f"{pytester.path / 'clean.xml'}: nothing skipped\n"
+        "gone.xml: no report (the run did not finish)"
+    )
