@@ -249,6 +249,22 @@ def fresh_plugin() -> ModuleType:
     return module
 
 
+def run_in_process(
+    pytester: pytest.Pytester, plugin: ModuleType, *args: str
+) -> pytest.RunResult:
+    """pytest in this process, with Django already set up by this test run."""
+    return pytester.runpytest_inprocess(
+        "-p",
+        "no:signalkit",
+        "-p",
+        "no:django",
+        "-p",
+        "no:randomly",
+        *args,
+        plugins=[plugin],
+    )
+
+
 @pytest.mark.parametrize(
     ("marker_args", "message"),
     [
@@ -283,16 +299,7 @@ def test_mute_signals_marker_with_an_unknown_signal_fails_the_test(
         """
     )
 
-    # In-process, with Django already set up by this test run.
-    result = pytester.runpytest_inprocess(
-        "-p",
-        "no:signalkit",
-        "-p",
-        "no:django",
-        "-p",
-        "no:randomly",
-        plugins=[fresh_plugin],
-    )
+    result = run_in_process(pytester, fresh_plugin)
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([message])
@@ -321,22 +328,6 @@ SENDS_POST_PUBLISHED = """
     def test_publish():
         post_published.send(sender=None, post="p", user="u")
     """
-
-
-def run_in_process(
-    pytester: pytest.Pytester, plugin: ModuleType, *args: str
-) -> pytest.RunResult:
-    """pytest in this process, with Django already set up by this test run."""
-    return pytester.runpytest_inprocess(
-        "-p",
-        "no:signalkit",
-        "-p",
-        "no:django",
-        "-p",
-        "no:randomly",
-        *args,
-        plugins=[plugin],
-    )
 
 
 def test_signalkit_report_lists_what_no_test_sent_or_ran(
