@@ -30,7 +30,7 @@ REMEMBER_PUBLICATION = (
 
 
 def publish() -> None:
-    publish()
+    post_published.send(sender=Post, post=Post(pk=1), user="alice")
 
 
 @pytest.fixture
