@@ -19,6 +19,7 @@ from signalkit.signal_coverage import (
     report_from_environment,
 )
 from signalkit.testing import mute
+from testapp.models import Post
 from testapp.signals import comment_added, post_published
 
 TESTS_DIR = Path(__file__).resolve().parent
