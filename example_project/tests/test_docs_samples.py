@@ -9,6 +9,7 @@ scripts/docs_samples.py --write`` (``make docs-samples``) rewrites the blocks.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -221,6 +222,7 @@ def test_bad_setting_sample_is_what_the_first_send_raises(alice: User) -> None:
 
     check_sample(
         "settings-improperly-configured",
+        "slow-receiver-log",
         f"django.core.exceptions.ImproperlyConfigured: {raised.value}",
     )
 
@@ -274,6 +276,35 @@ def test_signal_coverage_sample_is_what_pytest_prints() -> None:
     check_sample("testing-signal-coverage", "\n".join(lines[start:end]))
 
 
+@pytest.mark.django_db
+def test_slow_receiver_sample_is_what_the_log_says(
+    alice: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/observability.rst: the WARNING for a slow notify_followers.
+
+    Every receiver is slow under a threshold of a nanosecond; the sample then
+    shows the documented threshold and a plausible duration in the record's
+    own message.
+    """
+    draft = Post.objects.create(author=alice, title="A draft", body="Signals rock")
+    with (
+        override_settings(SIGNALKIT_SLOW_RECEIVER_MS=0.000001),
+        caplog.at_level(logging.WARNING, logger="signalkit.slow"),
+    ):
+        services.publish(draft, alice)
+    (record,) = [
+        record
+        for record in caplog.records
+        if getattr(record, "receiver", None) == "blog.signals.notify_followers"
+    ]
+    receiver, _, _, signal, site = record.args  # type: ignore[misc]
+
+    check_sample(
+        "slow-receiver-log",
+        portable(record.msg % (receiver, 312.4, 200, signal, site)),
+    )
+
+
 def test_panel_snippet_keeps_every_default_panel_of_the_toolbar() -> None:
     expected = [
         "signalkit.panels.SignalkitPanel"
@@ -313,6 +344,7 @@ MADE_HERE = {
     "check-w004",
     "panel-settings",
     "settings-improperly-configured",
+    "slow-receiver-log",
     "testing-assert-sent",
     "testing-signal-coverage",
     "tutorial-check-w001",
