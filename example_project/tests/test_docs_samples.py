@@ -222,7 +222,6 @@ def test_bad_setting_sample_is_what_the_first_send_raises(alice: User) -> None:
 
     check_sample(
         "settings-improperly-configured",
-        "slow-receiver-log",
         f"django.core.exceptions.ImproperlyConfigured: {raised.value}",
     )
 
