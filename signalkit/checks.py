@@ -29,6 +29,10 @@ SETTING_CHECKS = {
     "PANEL_FOLD_EMPTY": "signalkit.E006",
     "TASKS_BACKEND": "signalkit.E010",
     "TASKS_QUEUE_NAME": "signalkit.E011",
+    "OUTBOX": "signalkit.E013",
+    "OUTBOX_FORWARD_TIMEOUT": "signalkit.E014",
+    "OUTBOX_CLAIM_TIMEOUT": "signalkit.E015",
+    "OUTBOX_MAX_ATTEMPTS": "signalkit.E016",
     "SLOW_RECEIVER_MS": "signalkit.E020",
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import FrameType, MappingProxyType
 from typing import Any, ClassVar
 
@@ -52,6 +52,10 @@ class Signal(DjangoSignal):
     registers_itself: ClassVar[bool] = True
     """signalkit signals register themselves: ``registry.register()`` refuses
     to give one a second name."""
+
+    _checks_before_send: tuple[
+        Callable[[DjangoSignal, Any, dict[str, Any]], None], ...
+    ] = ()
 
     def __init__(
         self,
@@ -116,6 +120,22 @@ class Signal(DjangoSignal):
     def _label(self) -> str:
         return registry.label(self) or f"<signal defined at {self._defined_at}>"
 
+    def check_before_send(
+        self, check: Callable[[DjangoSignal, Any, dict[str, Any]], None]
+    ) -> None:
+        """Call ``check(signal, sender, arguments)`` at each send, before any
+        receiver runs; an exception it raises fails the send there.
+
+        Background receivers encode their arguments with it, so that a value
+        that cannot travel fails the send before the first receiver runs.
+        """
+        if check not in self._checks_before_send:
+            self._checks_before_send = (*self._checks_before_send, check)
+
+    def _run_checks_before_send(self, sender: Any, named: dict[str, Any]) -> None:
+        for check in self._checks_before_send:
+            check(self, sender, named)
+
     def _check_arguments(self, method: str, named: Mapping[str, Any]) -> None:
         if conf.VALIDATE_ARGS is False:
             return
@@ -139,6 +159,8 @@ class Signal(DjangoSignal):
     def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send", named)
+        if self._checks_before_send:
+            self._run_checks_before_send(sender, named)
         if DjangoSignal.send is not _DJANGO_SEND:
             return DjangoSignal.send(self, sender, **named)
         if (
@@ -160,6 +182,8 @@ class Signal(DjangoSignal):
     def send_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send_robust", named)
+        if self._checks_before_send:
+            self._run_checks_before_send(sender, named)
         if DjangoSignal.send_robust is not _DJANGO_SEND_ROBUST:
             return DjangoSignal.send_robust(self, sender, **named)
         if (
@@ -186,6 +210,8 @@ class Signal(DjangoSignal):
     async def asend(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("asend", named)
+        if self._checks_before_send:
+            self._run_checks_before_send(sender, named)
         if not self.receivers and DjangoSignal.asend is _DJANGO_ASEND:
             return []
         return await DjangoSignal.asend(self, sender, **named)
@@ -193,6 +219,8 @@ class Signal(DjangoSignal):
     async def asend_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("asend_robust", named)
+        if self._checks_before_send:
+            self._run_checks_before_send(sender, named)
         if not self.receivers and DjangoSignal.asend_robust is _DJANGO_ASEND_ROBUST:
             return []
         return await DjangoSignal.asend_robust(self, sender, **named)

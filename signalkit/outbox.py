@@ -1,0 +1,266 @@
+"""The outbox: enqueues that cannot be lost, for backends outside the database.
+
+A background receiver sent inside a transaction, whose Tasks backend keeps
+its queue elsewhere (RQ, Celery, another database), gets a row of
+:class:`~signalkit.models.OutboxMessage` written inside that transaction
+(:func:`write`). After COMMIT, :func:`forward` hands the task to the backend,
+waiting at most ``SIGNALKIT_OUTBOX_FORWARD_TIMEOUT`` seconds, and deletes the
+row once the backend accepted it. Whatever is left (the broker was down, the
+process died after COMMIT, an earlier on-commit callback raised) is forwarded
+by :func:`relay` (``manage.py signalkit_relay``). Delivery is at least once:
+every task carries the row's id as its idempotency key.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextvars
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from signalkit.conf import conf
+from signalkit.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from django.tasks import Task
+
+logger = logging.getLogger("signalkit.outbox")
+
+# After a backend failed to take a task, this process leaves the tasks of
+# that backend to the relay for a while, so that an outage costs each
+# request one quick UPDATE, not a timeout per receiver.
+BACKEND_PAUSE = 5.0
+_paused_until: dict[str, float] = {}
+
+# Enqueues run here so that a broker that hangs (Celery retries a publish for
+# ~19 s by default) cannot hold the request past the forward timeout.
+_forwarders = concurrent.futures.ThreadPoolExecutor(
+    max_workers=4, thread_name_prefix="signalkit-outbox"
+)
+
+
+def write(
+    task: Task[..., Any], payload: dict[str, Any], *, using: str | None
+) -> OutboxMessage:
+    """Write the row for one enqueue of *task*, inside the open transaction.
+
+    The sending process holds the row for ``SIGNALKIT_OUTBOX_CLAIM_TIMEOUT``
+    seconds: a relay takes it only once that has passed, or once the
+    forward after COMMIT gave it up.
+    """
+    now = timezone.now()
+    row = OutboxMessage(
+        receiver=payload["receiver"],
+        signal=payload["signal"],
+        backend=task.backend,
+        queue_name=task.queue_name,
+        priority=task.priority,
+        payload=payload,
+        created_at=now,
+        claimed_until=now + timedelta(seconds=conf.OUTBOX_CLAIM_TIMEOUT),
+    )
+    # bulk_create sends no pre_save/post_save: the outbox stays out of the
+    # signals it carries.
+    OutboxMessage._default_manager.db_manager(using).bulk_create([row])
+    return row
+
+
+def forward(row: OutboxMessage, task: Task[..., Any], *, using: str | None) -> None:
+    """Hand *row*'s task to its backend after COMMIT; delete the row if taken.
+
+    Registered with ``transaction.on_commit``. A backend that fails or does
+    not answer within ``SIGNALKIT_OUTBOX_FORWARD_TIMEOUT`` seconds leaves the
+    row to the relay: this logs a warning and never raises.
+    """
+    database = using or DEFAULT_DB_ALIAS
+    if time.monotonic() < _paused_until.get(row.backend, 0.0):
+        _release(database, row, "not tried: the backend failed moments ago")
+        return
+    # The backend of this thread: Tasks backends, like database connections,
+    # are one per thread (the dummy backend keeps its results there).
+    backend = task.get_backend()
+    future = _forwarders.submit(
+        contextvars.copy_context().run,
+        backend.enqueue,
+        task,
+        (),
+        {**row.payload, "key": str(row.pk)},
+    )
+    try:
+        future.result(timeout=conf.OUTBOX_FORWARD_TIMEOUT)
+    except Exception as error:
+        if isinstance(error, concurrent.futures.TimeoutError):
+            error = TimeoutError(
+                f"no answer within {conf.OUTBOX_FORWARD_TIMEOUT} s "
+                f"(SIGNALKIT_OUTBOX_FORWARD_TIMEOUT)"
+            )
+        _paused_until[row.backend] = time.monotonic() + BACKEND_PAUSE
+        _release(database, row, _describe(error), attempt=True)
+        logger.warning(
+            "Background receiver %s: Tasks backend %r did not take the task "
+            "(%s); outbox row %s is left to manage.py signalkit_relay.",
+            row.receiver,
+            row.backend,
+            _describe(error),
+            row.pk,
+        )
+        return
+    _delete(database, [row.pk])
+
+
+def _enqueue(task: Task[..., Any], row: OutboxMessage) -> Any:
+    return task.enqueue(**row.payload, key=str(row.pk))
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _delete(database: str, keys: Iterable[uuid.UUID]) -> None:
+    # A raw DELETE: no pre_delete/post_delete for the outbox's own rows.
+    OutboxMessage._default_manager.using(database).filter(pk__in=keys)._raw_delete(
+        database
+    )
+
+
+def _release(
+    database: str, row: OutboxMessage, error: str, *, attempt: bool = False
+) -> None:
+    """Give *row* up to the relay at once, noting why."""
+    changes: dict[str, Any] = {"claimed_until": None, "last_error": error}
+    if attempt:
+        changes["attempts"] = F("attempts") + 1
+    OutboxMessage._default_manager.using(database).filter(pk=row.pk).update(**changes)
+
+
+@dataclass
+class RelayReport:
+    """What one :func:`relay` run did."""
+
+    forwarded: int = 0
+    failed: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def relay(
+    *,
+    using: str | None = None,
+    batch_size: int = 100,
+    limit: int | None = None,
+) -> RelayReport:
+    """Forward what the outbox of database *using* still holds; one try per row.
+
+    Claims up to *batch_size* rows at a time (``SELECT ... FOR UPDATE SKIP
+    LOCKED`` where the database has it, so several relays can run side by
+    side), holds them for ``SIGNALKIT_OUTBOX_CLAIM_TIMEOUT`` seconds,
+    enqueues each and deletes it. A row that fails counts an attempt and
+    goes back to the outbox, or, after ``SIGNALKIT_OUTBOX_MAX_ATTEMPTS``,
+    becomes a dead letter that no relay takes again (see the admin). Rows
+    still held by a live sender or relay are left alone. Stops after *limit*
+    rows, or when none is left; safe to call from a periodic task.
+    """
+    if batch_size < 1:
+        raise ValueError(f"relay(): batch_size must be at least 1, not {batch_size}.")
+    database = using or DEFAULT_DB_ALIAS
+    report = RelayReport()
+    tried: set[uuid.UUID] = set()
+    tasks: dict[tuple[str, str, int | None], Task[..., Any]] = {}
+    while limit is None or len(tried) < limit:
+        size = batch_size if limit is None else min(batch_size, limit - len(tried))
+        rows = _claim(database, size, exclude=tried)
+        if not rows:
+            break
+        done: list[uuid.UUID] = []
+        for row in rows:
+            tried.add(row.pk)
+            try:
+                _enqueue(_task_of(row, tasks), row)
+            except Exception as error:
+                _fail(database, row, _describe(error), report)
+            else:
+                done.append(row.pk)
+        _delete(database, done)
+        report.forwarded += len(done)
+    return report
+
+
+def _task_of(
+    row: OutboxMessage, made: dict[tuple[str, str, int | None], Task[..., Any]]
+) -> Task[..., Any]:
+    from signalkit.tasks import task_for
+
+    key = (row.backend, row.queue_name, row.priority)
+    if key not in made:
+        made[key] = task_for(*key)
+    return made[key]
+
+
+def _claim(database: str, size: int, *, exclude: set[uuid.UUID]) -> list[OutboxMessage]:
+    now = timezone.now()
+    with transaction.atomic(using=database):
+        free = (
+            OutboxMessage._default_manager.using(database)
+            .filter(dead_at__isnull=True)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+            .exclude(pk__in=exclude)
+            .order_by("created_at")
+        )
+        if connections[database].features.has_select_for_update_skip_locked:
+            free = free.select_for_update(skip_locked=True)
+        rows = list(free[:size])
+        OutboxMessage._default_manager.using(database).filter(
+            pk__in=[row.pk for row in rows]
+        ).update(claimed_until=now + timedelta(seconds=conf.OUTBOX_CLAIM_TIMEOUT))
+    return rows
+
+
+def _fail(database: str, row: OutboxMessage, error: str, report: RelayReport) -> None:
+    attempts = row.attempts + 1
+    dead = attempts >= conf.OUTBOX_MAX_ATTEMPTS
+    OutboxMessage._default_manager.using(database).filter(pk=row.pk).update(
+        attempts=attempts,
+        last_error=error,
+        claimed_until=None,
+        dead_at=timezone.now() if dead else None,
+    )
+    report.failed += 1
+    report.dead += dead
+    report.errors.append(f"{row.receiver} ({row.pk}): {error}")
+    logger.log(
+        logging.ERROR if dead else logging.WARNING,
+        "Outbox row %s for %s failed (attempt %d of %d): %s%s",
+        row.pk,
+        row.receiver,
+        attempts,
+        conf.OUTBOX_MAX_ATTEMPTS,
+        error,
+        "; it is a dead letter now" if dead else "",
+    )
+
+
+def dead_letters(using: str | None = None) -> list[OutboxMessage]:
+    """The rows no relay will take again, oldest first."""
+    return list(
+        OutboxMessage._default_manager.using(using or DEFAULT_DB_ALIAS)
+        .filter(dead_at__isnull=False)
+        .order_by("created_at")
+    )
+
+
+def retry_dead_letters(using: str | None = None) -> int:
+    """Put every dead letter back in the outbox with its attempts reset."""
+    return (
+        OutboxMessage._default_manager.using(using or DEFAULT_DB_ALIAS)
+        .filter(dead_at__isnull=False)
+        .update(dead_at=None, attempts=0, claimed_until=None)
+    )
