@@ -425,6 +425,20 @@ def backend_problems() -> list[tuple[BackgroundReceiver, str]]:
     return problems
 
 
+def in_process_receivers() -> list[BackgroundReceiver]:
+    """Background receivers whose backend runs each task at once, in the
+    sending process (Django's ``ImmediateBackend``, also what Django uses
+    when ``TASKS`` is not set): they move nothing off the request."""
+    unusable = {id(proxy) for proxy, _ in backend_problems()}
+    return [
+        proxy
+        for proxy in background_receivers()
+        if id(proxy) not in unusable
+        and not (proxy.backend is None and problem("TASKS_BACKEND"))
+        and _runs_in_process(proxy.backend_alias)
+    ]
+
+
 _tasks: dict[tuple[str, str, int | None], Task[..., Any]] = {}
 
 

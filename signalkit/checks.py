@@ -218,6 +218,36 @@ def check_background_receivers(
     ]
 
 
+@register(Tags.signals)
+def check_background_runs_in_process(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Warn when background receivers would run in the request (outside tests)."""
+    from django.core import mail
+
+    from signalkit.background import in_process_receivers
+
+    # Django's test set-up (setup_test_environment) gives mail an outbox:
+    # running tasks at once is what tests want.
+    if hasattr(mail, "outbox"):
+        return []
+    return [
+        Warning(
+            f"Background receiver {proxy.path} runs in the sending process, "
+            f"during the send: Tasks backend {proxy.backend_alias!r} is an "
+            f"ImmediateBackend"
+            + ("" if settings.is_overridden("TASKS") else " (TASKS is not set)")
+            + ", so send() waits for it.",
+            hint="Configure a backend with workers in TASKS (django-tasks-db, "
+            "RQ, Celery; see the background receivers docs), or silence "
+            "signalkit.W010 where running at once is meant (development).",
+            obj=proxy,
+            id="signalkit.W010",
+        )
+        for proxy in in_process_receivers()
+    ]
+
+
 def _tasks_framework_installed() -> bool:
     """Whether ``django.tasks`` (Django 6.0+) or the backport can be imported."""
     # find_spec() imports only the parent package, django, always there.

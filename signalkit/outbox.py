@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from signalkit.conf import conf
@@ -92,7 +92,7 @@ def forward(row: OutboxMessage, task: Task[..., Any], *, using: str | None) -> N
         contextvars.copy_context().run,
         backend.enqueue,
         task,
-        (),
+        [],
         {**row.payload, "key": str(row.pk)},
     )
     try:
@@ -264,3 +264,29 @@ def retry_dead_letters(using: str | None = None) -> int:
         .filter(dead_at__isnull=False)
         .update(dead_at=None, attempts=0, claimed_until=None)
     )
+
+
+def outbox_report(using: str | None = None) -> str:
+    """What the outbox of *using* holds, per receiver: ``manage.py signals
+    --outbox``."""
+    database = using or DEFAULT_DB_ALIAS
+    counts = (
+        OutboxMessage._default_manager.using(database)
+        .values_list("receiver", "signal")
+        .annotate(
+            waiting=Count("pk", filter=Q(dead_at__isnull=True)),
+            dead=Count("pk", filter=Q(dead_at__isnull=False)),
+        )
+        .order_by("receiver", "signal")
+    )
+    lines = [f"Outbox (database {database!r}):"]
+    for receiver, signal, waiting, dead in counts:
+        lines.append(f"  {receiver} ({signal}): {waiting} waiting, {dead} dead letters")
+    if len(lines) == 1:
+        lines.append("  empty")
+    elif any(dead for *_, dead in counts):
+        lines.append(
+            "  Dead letters are not relayed again: see why in the admin "
+            "(signalkit > outbox messages), fix it, then use its Retry action."
+        )
+    return "\n".join(lines)

@@ -15,8 +15,9 @@ import io
 import logging
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
+import django
 import pytest
 from django.conf import settings
 from django.contrib.admin.sites import site
@@ -30,13 +31,15 @@ from django.utils import timezone
 
 import tasks_receivers
 from signalkit import outbox
-from signalkit.admin import DeadLetterFilter
+from signalkit.admin import DeadLetterFilter, OutboxMessageAdmin
 from signalkit.background import (
     BackgroundArgumentError,
+    BackgroundReceiver,
     BackgroundReceiverError,
     EnqueuedOnCommit,
     connect_background,
 )
+from signalkit.checks import check_background_runs_in_process
 from signalkit.models import OutboxMessage
 from signalkit.outbox import dead_letters, relay, retry_dead_letters
 from signalkit.receivers import receiver_infos
@@ -432,7 +435,7 @@ def test_admin_lists_dead_letters_and_retries_them() -> None:
     first = OutboxMessage.objects.order_by("receiver").first()
     assert first is not None
     OutboxMessage.objects.filter(pk=first.pk).update(dead_at=timezone.now())
-    model_admin = site._registry[OutboxMessage]
+    model_admin = cast(OutboxMessageAdmin, site._registry[OutboxMessage])
     request = RequestFactory().get("/admin/signalkit/outboxmessage/")
     request._messages = CookieStorage(request)  # type: ignore[attr-defined]
 
@@ -569,6 +572,7 @@ def test_decorator_takes_exclude() -> None:
     )
     try:
         [info] = receiver_infos(tasks_receivers.request_made)
+        assert isinstance(info.receiver, BackgroundReceiver)
         assert info.receiver.exclude == frozenset({"request"})
     finally:
         tasks_receivers.request_made.disconnect(
@@ -618,3 +622,98 @@ def test_delete_signal_snapshot_is_djangos_serialisation(
         "snapshot",
         {"model": "testapp.post", "pk": pk, "fields": {"title": "Soon gone"}},
     ]
+
+
+# manage.py signals --outbox
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signals_command_shows_the_outbox_with_its_dead_letters() -> None:
+    def shown() -> str:
+        out = io.StringIO()
+        call_command(
+            "signals", "--signal", "tasks_receivers.post_shared", "--outbox", stdout=out
+        )
+        return out.getvalue().rpartition(" receivers.\n")[2]
+
+    empty = shown()
+    with override_settings(TASKS=FLAKY_TASKS, SIGNALKIT_TASKS_BACKEND="down"):
+        commit_a_send()
+    OutboxMessage.objects.filter(receiver__endswith="audit_share").update(
+        dead_at=timezone.now()
+    )
+
+    assert empty == "Outbox (database 'default'):\n  empty\n"
+    assert shown() == (
+        "Outbox (database 'default'):\n"
+        "  tasks_receivers.audit_share (tasks_receivers.post_shared): 0 waiting, "
+        "1 dead letters\n"
+        "  tasks_receivers.share_post (tasks_receivers.post_shared): 1 waiting, "
+        "0 dead letters\n"
+        "  Dead letters are not relayed again: see why in the admin (signalkit > "
+        "outbox messages), fix it, then use its Retry action.\n"
+    )
+
+
+# signalkit.W010: background receivers that would run in the request
+
+
+@pytest.fixture
+def outside_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in manage.py check: Django's test set-up has not run."""
+    from django.core import mail
+
+    monkeypatch.delattr(mail, "outbox")
+
+
+def test_immediate_backend_outside_tests_is_warned_about(outside_tests: None) -> None:
+    with override_settings(SIGNALKIT_TASKS_BACKEND="immediate"):
+        warnings = check_background_runs_in_process()
+
+    assert warnings
+    assert {warning.id for warning in warnings} == {"signalkit.W010"}
+    [notify] = [w for w in warnings if "notify_followers" in w.msg]
+    assert notify.msg == (
+        "Background receiver tasks_receivers.notify_followers runs in the "
+        "sending process, during the send: Tasks backend 'immediate' is an "
+        "ImmediateBackend, so send() waits for it."
+    )
+
+
+def test_no_tasks_setting_is_named_in_the_warning(
+    outside_tests: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What Django does without TASKS: its default, an ImmediateBackend.
+    default = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+    }
+    if django.VERSION >= (6, 0):
+        default = {
+            "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
+        }
+    with override_settings(TASKS=default):
+        monkeypatch.setattr(settings, "is_overridden", lambda name: False)
+        warnings = check_background_runs_in_process()
+
+    assert warnings
+    assert all("(TASKS is not set)" in warning.msg for warning in warnings)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},  # the dummy backend: tasks wait for a worker
+        {"SIGNALKIT_TASKS_BACKEND": ""},  # a bad setting: E010 reports it
+        {"SIGNALKIT_TASKS_BACKEND": "missing"},  # E012 reports it
+    ],
+)
+def test_backends_with_workers_or_unusable_ones_are_not_warned_about(
+    outside_tests: None, changes: dict[str, Any]
+) -> None:
+    with override_settings(**changes):
+        assert check_background_runs_in_process() == []
+
+
+@RUN_AT_ONCE
+def test_immediate_backend_in_tests_is_not_warned_about() -> None:
+    assert check_background_runs_in_process() == []
