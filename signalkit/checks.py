@@ -235,9 +235,8 @@ def check_background_runs_in_process(
         Warning(
             f"Background receiver {proxy.path} runs in the sending process, "
             f"during the send: Tasks backend {proxy.backend_alias!r} is an "
-            f"ImmediateBackend"
-            + ("" if settings.is_overridden("TASKS") else " (TASKS is not set)")
-            + ", so send() waits for it.",
+            f"ImmediateBackend (Django's default when TASKS is not set), so "
+            f"send() waits for it.",
             hint="Configure a backend with workers in TASKS (django-tasks-db, "
             "RQ, Celery; see the background receivers docs), or silence "
             "signalkit.W010 where running at once is meant (development).",
