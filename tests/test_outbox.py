@@ -11,15 +11,16 @@ tests/test_tasks_redis.py runs the same with real redis-server and workers.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import io
 import logging
 import threading
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.admin.sites import site
+from django.contrib.admin.sites import AdminSite, site
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -29,7 +30,9 @@ from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
 import tasks_receivers
+from signalkit import admin as outbox_admin
 from signalkit import outbox
+from signalkit.admin import DeadLetterFilter, OutboxMessageAdmin
 from signalkit.background import (
     BackgroundArgumentError,
     BackgroundReceiver,
@@ -433,13 +436,7 @@ def test_admin_lists_dead_letters_and_retries_them() -> None:
     first = OutboxMessage.objects.order_by("receiver").first()
     assert first is not None
     OutboxMessage.objects.filter(pk=first.pk).update(dead_at=timezone.now())
-    with override_settings(
-        INSTALLED_APPS=[*settings.INSTALLED_APPS, "django.contrib.admin"]
-    ):
-        # As Django's admin autodiscovery does, when the admin is installed.
-        from signalkit.admin import DeadLetterFilter, OutboxMessageAdmin
-
-        model_admin = cast(OutboxMessageAdmin, site._registry[OutboxMessage])
+    model_admin = OutboxMessageAdmin(OutboxMessage, AdminSite())
     request = RequestFactory().get("/admin/signalkit/outboxmessage/")
     request._messages = CookieStorage(request)  # type: ignore[attr-defined]
 
@@ -466,6 +463,21 @@ def test_admin_lists_dead_letters_and_retries_them() -> None:
         str(first)
         == f"tasks_receivers.audit_share (tasks_receivers.post_shared) {first.pk}"
     )
+
+
+def test_outbox_is_in_the_admin_when_the_admin_is_installed() -> None:
+    try:
+        with override_settings(
+            INSTALLED_APPS=[*settings.INSTALLED_APPS, "django.contrib.admin"]
+        ):
+            importlib.reload(outbox_admin)  # as the admin's autodiscovery would
+            assert type(site._registry[OutboxMessage]).__name__ == "OutboxMessageAdmin"
+        site.unregister(OutboxMessage)
+        importlib.reload(outbox_admin)  # without the admin: registers nothing
+        assert OutboxMessage not in site._registry
+    finally:
+        if OutboxMessage in site._registry:
+            site.unregister(OutboxMessage)
 
 
 # A send fails before any receiver runs, or not at all (defect 4)
