@@ -214,9 +214,15 @@ def _claim(database: str, size: int, *, exclude: set[uuid.UUID]) -> list[OutboxM
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
             .exclude(pk__in=exclude)
             .order_by("created_at")
+            # Where the database can (PostgreSQL, MySQL 8), rows another
+            # relay holds are skipped, not waited for; SQLite has no row
+            # locks at all and ignores this.
+            .select_for_update(
+                skip_locked=connections[
+                    database
+                ].features.has_select_for_update_skip_locked
+            )
         )
-        if connections[database].features.has_select_for_update_skip_locked:
-            free = free.select_for_update(skip_locked=True)
         rows = list(free[:size])
         OutboxMessage._default_manager.using(database).filter(
             pk__in=[row.pk for row in rows]

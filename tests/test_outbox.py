@@ -542,6 +542,17 @@ def test_a_disconnected_or_other_senders_background_receiver_is_not_encoded_for(
     assert queue == []
 
 
+def test_sends_about_the_task_queue_itself_are_not_encoded_ahead(
+    queue: list[Any],
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    # Not JSON, but never enqueued: the queue's own models are left alone.
+    tasks_receivers.something_happened.send(sender=DBTaskResult, value=object())
+
+    assert queue == []
+
+
 @RUN_AT_ONCE
 def test_exclude_leaves_the_argument_out_for_the_background_receiver(
     calls: list[dict[str, Any]],
@@ -655,11 +666,14 @@ def test_signals_command_shows_the_outbox_with_its_dead_letters() -> None:
     empty = shown()
     with override_settings(TASKS=FLAKY_TASKS, SIGNALKIT_TASKS_BACKEND="down"):
         commit_a_send()
+    waiting = shown()
     OutboxMessage.objects.filter(receiver__endswith="audit_share").update(
         dead_at=timezone.now()
     )
 
     assert empty == "Outbox (database 'default'):\n  empty\n"
+    assert waiting.count("1 waiting, 0 dead letters") == 2
+    assert "Dead letters" not in waiting
     assert shown() == (
         "Outbox (database 'default'):\n"
         "  tasks_receivers.audit_share (tasks_receivers.post_shared): 0 waiting, "
