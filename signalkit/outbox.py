@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import functools
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -40,6 +42,11 @@ logger = logging.getLogger("signalkit.outbox")
 # request one quick UPDATE, not a timeout per receiver.
 BACKEND_PAUSE = 5.0
 _paused_until: dict[str, float] = {}
+# Per backend, the enqueues that outlasted the forward timeout, still running;
+# past MAX_HANGING, rows go to the relay untried.
+_hanging: dict[str, int] = {}
+MAX_HANGING = 100
+_lock = threading.Lock()
 
 # Enqueues run here so that a broker that hangs (Celery retries a publish for
 # ~19 s by default) cannot hold the request past the forward timeout.
@@ -77,13 +84,21 @@ def write(
 def forward(row: OutboxMessage, task: Task[..., Any], *, using: str | None) -> None:
     """Hand *row*'s task to its backend after COMMIT; delete the row if taken.
 
-    Registered with ``transaction.on_commit``. A backend that fails or does
-    not answer within ``SIGNALKIT_OUTBOX_FORWARD_TIMEOUT`` seconds leaves the
-    row to the relay: this logs a warning and never raises.
+    Registered with ``transaction.on_commit``; never raises. A backend that
+    fails leaves the row to the relay (with a warning), and so do the next
+    forwards to it for :data:`BACKEND_PAUSE` seconds, untried. One that does
+    not answer within ``SIGNALKIT_OUTBOX_FORWARD_TIMEOUT`` seconds is no
+    longer waited for: the row is deleted if the backend takes the task
+    later, else left to the relay; until it answers, the next forwards to it
+    are not waited for either (up to :data:`MAX_HANGING` of them).
     """
     database = using or DEFAULT_DB_ALIAS
+    hanging = _hanging.get(row.backend, 0)
     if time.monotonic() < _paused_until.get(row.backend, 0.0):
         _release(database, row, "not tried: the backend failed moments ago")
+        return
+    if hanging >= MAX_HANGING:
+        _release(database, row, "not tried: the backend is not answering")
         return
     # The backend of this thread: Tasks backends, like database connections,
     # are one per thread (the dummy backend keeps its results there).
@@ -96,25 +111,59 @@ def forward(row: OutboxMessage, task: Task[..., Any], *, using: str | None) -> N
         {**row.payload, "key": str(row.pk)},
     )
     try:
-        future.result(timeout=conf.OUTBOX_FORWARD_TIMEOUT)
-    except Exception as error:
-        if isinstance(error, concurrent.futures.TimeoutError):
-            error = TimeoutError(
-                f"no answer within {conf.OUTBOX_FORWARD_TIMEOUT} s "
-                f"(SIGNALKIT_OUTBOX_FORWARD_TIMEOUT)"
+        # While an earlier enqueue hangs, later ones are not waited for.
+        future.result(timeout=0 if hanging else conf.OUTBOX_FORWARD_TIMEOUT)
+    except concurrent.futures.TimeoutError:
+        with _lock:
+            _hanging[row.backend] = _hanging.get(row.backend, 0) + 1
+        if not hanging:
+            logger.warning(
+                "Background receiver %s: Tasks backend %r did not answer within "
+                "%s s (SIGNALKIT_OUTBOX_FORWARD_TIMEOUT); outbox row %s is "
+                "deleted if it takes the task later, else left to manage.py "
+                "signalkit_relay. Until it answers, forwards to it do not wait.",
+                row.receiver,
+                row.backend,
+                conf.OUTBOX_FORWARD_TIMEOUT,
+                row.pk,
             )
-        _paused_until[row.backend] = time.monotonic() + BACKEND_PAUSE
-        _release(database, row, _describe(error), attempt=True)
-        logger.warning(
-            "Background receiver %s: Tasks backend %r did not take the task "
-            "(%s); outbox row %s is left to manage.py signalkit_relay.",
-            row.receiver,
-            row.backend,
-            _describe(error),
-            row.pk,
-        )
-        return
-    _delete(database, [row.pk])
+        future.add_done_callback(functools.partial(_finish_late, database, row))
+    except Exception as error:
+        _not_taken(database, row, error)
+    else:
+        _delete(database, [row.pk])
+
+
+def _not_taken(database: str, row: OutboxMessage, error: BaseException) -> None:
+    _paused_until[row.backend] = time.monotonic() + BACKEND_PAUSE
+    _release(database, row, _describe(error), attempt=True)
+    logger.warning(
+        "Background receiver %s: Tasks backend %r did not take the task "
+        "(%s); outbox row %s is left to manage.py signalkit_relay.",
+        row.receiver,
+        row.backend,
+        _describe(error),
+        row.pk,
+    )
+
+
+def _finish_late(
+    database: str, row: OutboxMessage, future: concurrent.futures.Future[Any]
+) -> None:
+    """The end of an enqueue that outlasted the forward timeout.
+
+    Runs in the forwarding thread, which keeps its database connection for
+    the next time (there are at most a few such threads).
+    """
+    try:
+        error = future.exception()
+        if error is None:
+            _delete(database, [row.pk])
+        else:
+            _not_taken(database, row, error)
+    finally:
+        with _lock:
+            _hanging[row.backend] -= 1
 
 
 def _enqueue(task: Task[..., Any], row: OutboxMessage) -> Any:

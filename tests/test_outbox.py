@@ -15,6 +15,7 @@ import importlib
 import io
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,12 +75,17 @@ def no_paused_backends() -> Iterator[None]:
     outbox._paused_until.clear()
     yield
     outbox._paused_until.clear()
+    outbox._hanging.clear()
 
 
 def enqueued() -> list[Any]:
     """What the dummy backend holds now (override_settings(TASKS=...) makes
     new backend objects, so a list taken before may be stale)."""
     return list(tasks_framework().task_backends["default"].results)
+
+
+def enqueued_on(alias: str) -> list[Any]:
+    return list(tasks_framework().task_backends[alias].results)
 
 
 def release_senders_claims() -> None:
@@ -224,10 +230,13 @@ class BrokerHangs(DummyBackend):  # type: ignore[misc,valid-type]
     """The dummy backend while its broker does not answer (until released)."""
 
     release = threading.Event()
+    outcome = "failed late"
 
     def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
         self.release.wait(60)
-        raise ConnectionError("gave up")
+        if self.outcome == "failed late":
+            raise ConnectionError("gave up")
+        return super().enqueue(task, args, kwargs)
 
 
 FLAKY_TASKS = {
@@ -288,25 +297,62 @@ def rows_by_attempts(rows: list[OutboxMessage]) -> list[OutboxMessage]:
     return sorted(rows, key=lambda row: -row.attempts)
 
 
+def wait_for_late_enqueues() -> None:
+    for _ in range(600):
+        if not any(outbox._hanging.values()):
+            return
+        time.sleep(0.05)
+    raise AssertionError("an enqueue past its timeout never finished")
+
+
 @pytest.mark.django_db(transaction=True)
 @override_settings(
     TASKS=FLAKY_TASKS,
     SIGNALKIT_TASKS_BACKEND="hangs",
     SIGNALKIT_OUTBOX_FORWARD_TIMEOUT=0.05,
 )
-def test_broker_that_does_not_answer_costs_the_commit_the_forward_timeout_only() -> (
-    None
-):
+@pytest.mark.parametrize("outcome", ["taken late", "failed late"])
+def test_broker_that_does_not_answer_costs_the_commit_the_forward_timeout_only(
+    queue: list[Any], caplog: pytest.LogCaptureFixture, outcome: str
+) -> None:
     BrokerHangs.release.clear()
+    BrokerHangs.outcome = outcome
     try:
         # Returns although the backend has not answered (it would wait 60 s).
-        commit_a_send()
+        with caplog.at_level(logging.WARNING, logger="signalkit.outbox"):
+            commit_a_send()
+        meanwhile = sorted(OutboxMessage.objects.values_list("last_error", flat=True))
     finally:
         BrokerHangs.release.set()
+    wait_for_late_enqueues()
+
+    # The first forward waits 0.05 s, the second not at all; both rows wait.
+    assert meanwhile == ["", ""]
+    assert caplog.records[0].getMessage().split(" within")[0] == (
+        "Background receiver tasks_receivers.share_post: Tasks backend 'hangs' "
+        "did not answer"
+    )
+    assert not any("did not answer" in r.getMessage() for r in caplog.records[1:])
+    rows = sorted(OutboxMessage.objects.values_list("last_error", flat=True))
+    if outcome == "taken late":
+        assert rows == []
+        assert len(enqueued_on("hangs")) == 2
+    else:
+        assert rows == ["ConnectionError: gave up", "ConnectionError: gave up"]
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(TASKS=FLAKY_TASKS, SIGNALKIT_TASKS_BACKEND="hangs")
+def test_too_many_hanging_enqueues_leave_the_rows_to_the_relay_untried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(outbox._hanging, "hangs", outbox.MAX_HANGING)
+
+    commit_a_send()
 
     assert sorted(OutboxMessage.objects.values_list("last_error", flat=True)) == [
-        "TimeoutError: no answer within 0.05 s (SIGNALKIT_OUTBOX_FORWARD_TIMEOUT)",
-        "not tried: the backend failed moments ago",
+        "not tried: the backend is not answering",
+        "not tried: the backend is not answering",
     ]
 
 
