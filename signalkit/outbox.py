@@ -17,10 +17,11 @@ import concurrent.futures
 import contextvars
 import functools
 import logging
+import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -45,14 +46,49 @@ _paused_until: dict[str, float] = {}
 # Per backend, the enqueues that outlasted the forward timeout, still running;
 # past MAX_HANGING, rows go to the relay untried.
 _hanging: dict[str, int] = {}
-MAX_HANGING = 100
+MAX_HANGING = 20
 _lock = threading.Lock()
 
-# Enqueues run here so that a broker that hangs (Celery retries a publish for
-# ~19 s by default) cannot hold the request past the forward timeout.
-_forwarders = concurrent.futures.ThreadPoolExecutor(
-    max_workers=4, thread_name_prefix="signalkit-outbox"
-)
+
+class _Forwarders:
+    """A few daemon threads that run enqueues, so that a broker that hangs
+    (Celery retries a publish for ~19 s by default) cannot hold the request
+    past the forward timeout. Daemon threads: a process that exits does not
+    wait for a hanging broker; the rows it leaves go to the relay."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._threads: list[threading.Thread] = []
+        self._work: queue.SimpleQueue[
+            tuple[concurrent.futures.Future[Any], Callable[[], Any]]
+        ] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+
+    def submit(self, call: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._work.put((future, call))
+        with self._lock:
+            if len(self._threads) < self._size:
+                thread = threading.Thread(
+                    target=self._run,
+                    name=f"signalkit-outbox-{len(self._threads)}",
+                    daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, call = self._work.get()
+            future.set_running_or_notify_cancel()
+            try:
+                future.set_result(call())
+            except BaseException as error:
+                future.set_exception(error)
+
+
+_forwarders = _Forwarders(4)
 
 
 def write(
@@ -104,11 +140,13 @@ def forward(row: OutboxMessage, task: Task[..., Any], *, using: str | None) -> N
     # are one per thread (the dummy backend keeps its results there).
     backend = task.get_backend()
     future = _forwarders.submit(
-        contextvars.copy_context().run,
-        backend.enqueue,
-        task,
-        [],
-        {**row.payload, "key": str(row.pk)},
+        functools.partial(
+            contextvars.copy_context().run,
+            backend.enqueue,
+            task,
+            [],
+            {**row.payload, "key": str(row.pk)},
+        )
     )
     try:
         # While an earlier enqueue hangs, later ones are not waited for.
