@@ -218,6 +218,10 @@ def relay_then_die(batch_size: str) -> dict[str, Any]:
     import signal
 
     from signalkit import outbox
+    from signalkit.models import OutboxMessage
+
+    # The dead sender's claim is over (SIGNALKIT_OUTBOX_CLAIM_TIMEOUT).
+    OutboxMessage.objects.update(claimed_until=None)
 
     def die(*args: Any) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -231,6 +235,41 @@ def outbox_rows() -> dict[str, Any]:
     from signalkit.models import OutboxMessage
 
     return {"rows": OutboxMessage.objects.count()}
+
+
+def capture_on_commit() -> dict[str, Any]:
+    """Django's TestCase.captureOnCommitCallbacks(execute=True) around a send
+    to a backend outside the database, with a callback registered before."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.test import TestCase, override_settings
+
+    import tasks_receivers
+    from signalkit.tasks_framework import tasks_framework
+    from testapp.models import Post
+
+    dummy = f"{tasks_framework().__name__}.backends.dummy.DummyBackend"
+    tasks = {
+        **settings.TASKS,
+        "dummy": {"BACKEND": dummy, "QUEUES": ["default", "audit"]},
+    }
+    earlier: list[str] = []
+    with override_settings(TASKS=tasks, SIGNALKIT_TASKS_BACKEND="dummy"):
+        try:
+            with transaction.atomic():  # as a TestCase's transaction
+                transaction.on_commit(lambda: earlier.append("ran"))
+                post = Post.objects.create(title="Hello")
+                with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
+                    tasks_receivers.post_shared.send(sender=Post, post=post)
+                enqueued = tasks_framework().task_backends["dummy"].results
+                raise Rollback
+        except Rollback:
+            pass
+    return {
+        "callbacks": sorted(callback.__qualname__ for callback in callbacks),
+        "enqueued": sorted(result.kwargs["receiver"] for result in enqueued),
+        "earlier": earlier,
+    }
 
 
 SCENARIOS: dict[str, Any] = {
@@ -249,6 +288,7 @@ SCENARIOS: dict[str, Any] = {
     "relay": relay,
     "relay-then-die": relay_then_die,
     "outbox-rows": outbox_rows,
+    "capture-on-commit": capture_on_commit,
 }
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import django
 import pytest
 
 from tasks_processes import Process, free_port, process_env, python, wait_for
+from test_tasks_worker import PostgresServer, postgres  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.redis
 
@@ -484,3 +485,34 @@ def test_relay_killed_mid_batch_loses_nothing_and_repeats_carry_the_same_key(
     # one key each, which is how a receiver can tell a repeat.
     assert all(len(set(keys)) == 1 for keys in calls.values())
     assert len(stack.calls()) == 28
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("stack", ["rq"], indirect=True)
+def test_several_relays_at_once_on_postgresql_forward_each_row_once(
+    stack: Stack,
+    postgres: PostgresServer,  # noqa: F811  (the fixture imported above)
+) -> None:
+    dbname = "outbox_relays"
+    with postgres.connect("postgres") as connection:
+        connection.execute(f"CREATE DATABASE {dbname} TEMPLATE signalkit_template")
+    stack.env.update(postgres.env(dbname))
+    stack.run_killed("share-then-die", "30")
+    with postgres.connect(dbname) as connection:  # the dead sender's claim is over
+        connection.execute("UPDATE signalkit_outboxmessage SET claimed_until = NULL")
+    relays = [
+        Process(
+            [sys.executable, "-m", "django", "signalkit_relay", "--batch-size", "3"],
+            process_env("settings_redis", {**stack.env, **SHORT_CLAIMS}),
+            stack.tmp_path / f"relay{number}.log",
+        )
+        for number in range(3)
+    ]
+    for relay in relays:
+        assert relay.wait() == 0, relay.output()
+    stack.relay_until_empty()
+    stack.run_workers(lambda: len(stack.calls()) >= 60, "60 receiver calls")
+
+    calls = shared_calls(stack)
+    assert sorted(map(int, calls)) == list(range(30))
+    assert len(stack.calls()) == 60  # SKIP LOCKED: no row went out twice
