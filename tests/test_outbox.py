@@ -31,6 +31,7 @@ from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
 import tasks_receivers
+import test_background
 from signalkit import admin as outbox_admin
 from signalkit import outbox
 from signalkit.admin import DeadLetterFilter, OutboxMessageAdmin
@@ -41,7 +42,7 @@ from signalkit.background import (
     EnqueuedOnCommit,
     connect_background,
 )
-from signalkit.checks import check_background_runs_in_process
+from signalkit.checks import check_background_runs_in_process, check_settings
 from signalkit.models import OutboxMessage
 from signalkit.outbox import dead_letters, relay, retry_dead_letters
 from signalkit.receivers import receiver_infos
@@ -54,19 +55,9 @@ DummyBackend = type(tasks_framework().task_backends["default"])
 RUN_AT_ONCE = override_settings(SIGNALKIT_TASKS_BACKEND="immediate")
 
 
-@pytest.fixture
-def queue() -> Iterator[Any]:
-    backend = tasks_framework().task_backends["default"]
-    backend.clear()
-    yield backend.results
-    backend.clear()
-
-
-@pytest.fixture
-def calls() -> Iterator[list[dict[str, Any]]]:
-    tasks_receivers.calls.clear()
-    yield tasks_receivers.calls
-    tasks_receivers.calls.clear()
+# The dummy backend's queue and the receivers' calls, as in test_background.
+queue = test_background.queue
+calls = test_background.calls
 
 
 @pytest.fixture(autouse=True)
@@ -775,3 +766,37 @@ def test_backends_with_workers_or_unusable_ones_are_not_warned_about(
 @RUN_AT_ONCE
 def test_immediate_backend_in_tests_is_not_warned_about() -> None:
     assert check_background_runs_in_process() == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "check_id", "message"),
+    [
+        ("SIGNALKIT_OUTBOX", "yes", "signalkit.E013", "must be True or False"),
+        (
+            "SIGNALKIT_OUTBOX_FORWARD_TIMEOUT",
+            0,
+            "signalkit.E014",
+            "must be a positive number of seconds, not 0 (int).",
+        ),
+        (
+            "SIGNALKIT_OUTBOX_CLAIM_TIMEOUT",
+            True,
+            "signalkit.E015",
+            "must be a positive number of seconds, not True (bool).",
+        ),
+        (
+            "SIGNALKIT_OUTBOX_MAX_ATTEMPTS",
+            0.5,
+            "signalkit.E016",
+            "must be a positive integer, not 0.5.",
+        ),
+    ],
+)
+def test_bad_outbox_setting_is_reported(
+    setting: str, value: Any, check_id: str, message: str
+) -> None:
+    with override_settings(**{setting: value}):
+        [error] = check_settings()
+
+    assert error.id == check_id
+    assert error.msg.startswith(f"{setting} {message}")
