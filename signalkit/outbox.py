@@ -112,8 +112,11 @@ def write(
         claimed_until=now + timedelta(seconds=conf.OUTBOX_CLAIM_TIMEOUT),
     )
     # bulk_create sends no pre_save/post_save: the outbox stays out of the
-    # signals it carries.
-    OutboxMessage._default_manager.db_manager(using).bulk_create([row])
+    # signals it carries. The row goes to the transaction's own database,
+    # whatever a router says: it must commit or roll back with the data.
+    OutboxMessage._default_manager.db_manager(using or DEFAULT_DB_ALIAS).bulk_create(
+        [row]
+    )
     return row
 
 
