@@ -13,13 +13,22 @@ transactional outbox), and, when ``redis-server`` and the RQ/Celery stack
    their best times to the in-process send are printed. For the dummy
    backend, its own ``Task.enqueue`` and signalkit's encoding of the
    arguments are timed on their own: the rest of the send is signalkit's.
-2. End-to-end latency with 2 workers per backend (``db_worker``, ``rqworker``,
+2. The outbox (a backend outside the database, sent inside a transaction):
+   what it adds to a send (against the on-commit enqueue without it,
+   ``SIGNALKIT_OUTBOX = False``), and the cost per send of 4,000 sends in one
+   transaction against 500 (flat: at most 1.5x).
+3. End-to-end latency with 2 workers per backend (``db_worker``, ``rqworker``,
    ``celery worker``): 20 sends one after the other, each timed from just
    before ``send()`` until the receiver noted it ran; median and worst.
+4. Through the outbox to 2 workers, RQ and Celery: ``--outbox-sends N``
+   (default 10,000) sends, each in a transaction of its own, as fast as the
+   sender goes; sends per second, and p50/p99 latency from ``send()`` to the
+   receiver.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -112,6 +121,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from signalkit.task_payload import encode  # noqa: E402
+from signalkit.tasks_framework import tasks_framework  # noqa: E402
 from tasks_receivers import in_process, signals  # noqa: E402
 
 WORKERS = {
@@ -195,13 +205,101 @@ def enqueue_costs(backends: list[str], user: User) -> None:
     )
 
 
+def outbox_costs(user: User) -> None:
+    """What the outbox adds to a send in a transaction, and that it stays flat."""
+    from django.test import override_settings
+
+    from signalkit.models import OutboxMessage
+
+    backend = tasks_framework().task_backends["default"]
+    arguments = {"sender": User, "user": user, "note": "published"}
+
+    def one_send() -> None:
+        with transaction.atomic():
+            signals["default"].send(**arguments)
+
+    with override_settings(SIGNALKIT_OUTBOX=False):
+        on_commit = best_of({"on commit": one_send}, number=200)["on commit"]
+    outbox = best_of({"outbox": one_send}, number=200)["outbox"]
+    backend.clear()
+    report(
+        "send in atomic(), outbox / on-commit enqueue (dummy backend)",
+        on_commit,
+        outbox,
+        "informational",
+    )
+
+    def per_send(count: int) -> float:
+        best = float("inf")
+        for _ in range(3):
+            backend.clear()
+            began = time.perf_counter()
+            with transaction.atomic():
+                for _ in range(count):
+                    signals["default"].send(**arguments)
+            best = min(best, (time.perf_counter() - began) / count)
+        assert not OutboxMessage.objects.exists()
+        backend.clear()
+        return best
+
+    small, large = per_send(500), per_send(4000)
+    print(
+        f"{'4,000 vs 500 sends in one transaction, per send':<58} "
+        f"{large * 1e6:8.1f} µs vs {small * 1e6:6.1f} µs = {large / small:4.2f}x "
+        f"(flat: <= 1.5x)"
+    )
+
+
+def outbox_throughput(backend: str, user: User, sends: int) -> None:
+    """*sends* sends through the outbox to 2 workers; rate and p50/p99 latency."""
+    workers = [
+        start([sys.executable, *WORKERS[backend], *extra], ENV, f"{backend}-ob-{n}")
+        for n, extra in enumerate(
+            [[], []] if backend != "celery" else [["-n", "o1@%h"], ["-n", "o2@%h"]]
+        )
+    ]
+    try:
+        began: dict[str, float] = {}
+        start_all = time.perf_counter()
+        for number in range(sends):
+            note = f"{backend}-outbox-{number}"
+            began[note] = time.time()
+            with transaction.atomic():
+                signals[backend].send(sender=User, user=user, note=note)
+        sending = time.perf_counter() - start_all
+        deadline = time.monotonic() + 600
+        while True:
+            arrived = arrivals()
+            if all(note in arrived for note in began) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            stop(worker)
+    latencies = sorted(
+        arrived[note] - at for note, at in began.items() if note in arrived
+    )
+    from signalkit.models import OutboxMessage
+
+    print(
+        f"outbox, {backend:<6} 2 workers, {sends} sends: {sends / sending:7.0f} sends/s, "
+        f"latency p50 {statistics.median(latencies) * 1e3:7.1f} ms, p99 "
+        f"{latencies[int(len(latencies) * 0.99) - 1] * 1e3:7.1f} ms; "
+        f"{len(latencies)} arrived, {OutboxMessage.objects.count()} left in the outbox"
+    )
+
+
 def arrivals() -> dict[str, float]:
     if not LOG.exists():
         return {}
-    return {
-        entry["note"]: entry["at"]
-        for entry in map(json.loads, LOG.read_text().splitlines())
-    }
+    found = {}
+    for line in LOG.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line a worker is writing right now
+        found[entry["note"]] = entry["at"]
+    return found
 
 
 def wait_for(note: str, timeout: float = 60) -> float:
@@ -237,6 +335,9 @@ def latency(backend: str, user: User, sends: int = 20) -> list[float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--outbox-sends", type=int, default=10_000)
+    options = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, Django {django.get_version()}")
     call_command("migrate", verbosity=0)
     user = User.objects.create(username="alice")
@@ -244,6 +345,7 @@ def main() -> None:
     if not redis:
         print("(no redis-server or RQ/Celery stack: database backend only)")
     enqueue_costs(backends, user)
+    outbox_costs(user)
     # The workers below should not first work through what was just timed.
     from django_tasks_db.models import DBTaskResult
 
@@ -259,6 +361,8 @@ def main() -> None:
             f"{statistics.median(seconds) * 1e3:6.1f} ms, worst "
             f"{max(seconds) * 1e3:6.1f} ms ({len(seconds)} sends)"
         )
+    for backend in backends[2:]:
+        outbox_throughput(backend, user, options.outbox_sends)
 
 
 if __name__ == "__main__":

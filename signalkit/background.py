@@ -20,7 +20,9 @@ lives in :mod:`signalkit.tasks`, imported at the first enqueue.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
+import uuid
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,8 +30,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.dispatch import Signal as DjangoSignal
+from django.dispatch.dispatcher import NONE_ID, _make_id  # type: ignore[attr-defined]
 from django.utils.module_loading import import_string
 
 from signalkit.conf import conf, problem
@@ -39,7 +41,8 @@ from signalkit.exceptions import (
     ObjectGone,
 )
 from signalkit.naming import callable_name
-from signalkit.task_payload import encode
+from signalkit.registry import registry
+from signalkit.task_payload import encode, idempotency_key
 from signalkit.tasks_framework import tasks_framework
 
 if TYPE_CHECKING:
@@ -55,9 +58,10 @@ __all__ = [
     "backend_problems",
     "background_receivers",
     "connect_background",
+    "idempotency_key",
 ]
 
-TASK_OPTIONS = ("queue_name", "priority", "backend")
+TASK_OPTIONS = ("queue_name", "priority", "backend", "exclude")
 
 # Apps whose models hold the task queue itself: a background receiver of, say,
 # post_save for every sender must not enqueue a task for each saved task row.
@@ -87,14 +91,17 @@ class EnqueuedOnCommit:
 
     The backend keeps its queue elsewhere (Redis, another database), so the
     task is enqueued when the transaction commits, and never after a
-    rollback: there is no task id yet.
+    rollback: there is no task id yet. *key* is the idempotency key the
+    receiver will see (:func:`idempotency_key`); for a backend outside the
+    database it is the id of the outbox row written inside the transaction.
     """
 
     signalkit_status: ClassVar[str] = "enqueued"
     signalkit_summary = "on commit"
 
-    def __init__(self, using: str | None) -> None:
+    def __init__(self, using: str | None, key: str | None = None) -> None:
         self.using = using
+        self.key = key
 
     def __repr__(self) -> str:
         return "<Enqueued on commit>"
@@ -133,6 +140,7 @@ class BackgroundReceiver:
         queue_name: str | None,
         priority: int | None,
         backend: str | None,
+        exclude: frozenset[str] = frozenset(),
     ) -> None:
         # Named, documented and signature-checked (W001) as the function itself.
         functools.update_wrapper(self, func)
@@ -142,6 +150,7 @@ class BackgroundReceiver:
         self.queue_name = queue_name
         self.priority = priority
         self.backend = backend
+        self.exclude = exclude
         self._importable = False
 
     def __repr__(self) -> str:
@@ -162,27 +171,50 @@ class BackgroundReceiver:
     ) -> Enqueued | EnqueuedOnCommit | None:
         if _is_queue_model(sender):
             return None
-        payload = encode(self.path, signal, sender, named)
+        payload = self.encode(signal, sender, named)
         # Made now, so that a receiver a worker would not find or a backend
         # that is not configured raises at the send, not at the commit.
         task = self.task()
         using = named.get("using")
         using = using if isinstance(using, str) else None
-        if transaction.get_connection(using).in_atomic_block and not (
-            _queue_is_in(task.backend, using)
-        ):
+        route = _route(task.backend, using)
+        if route == _DIRECT:
+            return Enqueued(str(task.enqueue(**payload, key=_new_key()).id))
+        if route == _OUTBOX:
+            from signalkit import outbox
 
-            def enqueue() -> None:
-                task.enqueue(**payload)
+            row = outbox.write(task, payload, using=using)
+            transaction.on_commit(
+                _named(
+                    functools.partial(outbox.forward, row, task, using=using),
+                    f"forward of background receiver {self.path}",
+                ),
+                using=using,
+                robust=True,
+            )
+            return EnqueuedOnCommit(using, key=str(row.pk))
+        key = _new_key()
+        # robust: a failing enqueue (the broker is down) is logged and does
+        # not stop the on-commit callbacks registered after this one.
+        transaction.on_commit(
+            _named(
+                functools.partial(task.enqueue, **payload, key=key),
+                f"enqueue of background receiver {self.path}",
+            ),
+            using=using,
+            robust=True,
+        )
+        return EnqueuedOnCommit(using, key=key)
 
-            # Django's log of a failed robust callback names it by __qualname__.
-            enqueue.__qualname__ = f"enqueue of background receiver {self.path}"
-            # robust: a failing enqueue (the broker is down) is logged and
-            # does not stop the on-commit callbacks registered after this one.
-            transaction.on_commit(enqueue, using=using, robust=True)
-            _run_before_other_callbacks(transaction.get_connection(using), enqueue)
-            return EnqueuedOnCommit(using)
-        return Enqueued(str(task.enqueue(**payload).id))
+    def encode(
+        self, signal: DjangoSignal, sender: Any, named: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The task's arguments for one send, without the excluded ones."""
+        if self.exclude:
+            named = {
+                name: value for name, value in named.items() if name not in self.exclude
+            }
+        return encode(self.path, signal, sender, named)
 
     def task(self) -> Task[..., Any]:
         """The task that a send enqueues now, on this receiver's backend and queue.
@@ -213,27 +245,18 @@ class BackgroundReceiver:
         self._importable = True
 
 
-def _run_before_other_callbacks(
-    connection: BaseDatabaseWrapper, enqueue: Callable[[], None]
-) -> None:
-    """Move the on-commit callback *enqueue*, just registered, ahead of every
-    callback that is not an enqueue of a background receiver.
-
-    Django stops running on-commit callbacks at the first non-robust one that
-    raises, so an enqueue registered after it would be lost although the data
-    is committed. Enqueues keep their order among themselves; each carries the
-    savepoint ids Django gave it, so a rolled-back savepoint still drops it.
-    """
-    hooks = connection.run_on_commit
-    entry = hooks.pop()
-    position = 0
-    while position < len(hooks) and getattr(hooks[position][1], _ENQUEUE_MARK, False):
-        position += 1
-    hooks.insert(position, entry)
-    setattr(enqueue, _ENQUEUE_MARK, True)
+def _new_key() -> str:
+    return str(uuid.uuid4())
 
 
-_ENQUEUE_MARK = "_signalkit_enqueue"
+def _named(callback: functools.partial[Any], name: str) -> Callable[[], Any]:
+    """*callback* under *name*: Django logs a failed robust callback by it."""
+
+    def run() -> Any:
+        return callback()
+
+    run.__qualname__ = name
+    return run
 
 
 def _is_queue_model(sender: Any) -> bool:
@@ -256,8 +279,8 @@ def connect_background(
 ) -> BackgroundReceiver:
     """Connect *func* to *signal* so that each send enqueues it as a task.
 
-    *task_options* are ``queue_name``, ``priority`` and ``backend``; when left
-    out, ``SIGNALKIT_TASKS_QUEUE_NAME`` and ``SIGNALKIT_TASKS_BACKEND`` apply
+    *task_options* are ``queue_name``, ``priority``, ``backend`` and
+    ``exclude`` (argument names the receiver does not get); when left out, ``SIGNALKIT_TASKS_QUEUE_NAME`` and ``SIGNALKIT_TASKS_BACKEND`` apply
     at each send. Raises :class:`BackgroundReceiverError` at once when a
     worker could not import *func* or an option is wrong.
     """
@@ -268,6 +291,7 @@ def connect_background(
             f"Receiver {path} got unknown task options {', '.join(unknown)}; "
             f"background receivers take {', '.join(TASK_OPTIONS)}."
         )
+    exclude = _excluded(signal, path, task_options.get("exclude", ()))
     for option in ("queue_name", "backend"):
         value = task_options.get(option)
         if value is not None and (not isinstance(value, str) or not value):
@@ -288,13 +312,68 @@ def connect_background(
         queue_name=task_options.get("queue_name"),
         priority=priority,
         backend=task_options.get("backend"),
+        exclude=exclude,
     )
     # A worker imports the receiver's module again: the uid keeps that from
     # connecting a second proxy.
     uid = dispatch_uid if dispatch_uid is not None else f"signalkit.background:{path}"
     signal.connect(proxy, sender=sender, weak=False, dispatch_uid=uid)
     _connected.add(proxy)
+    _ahead.setdefault(signal, {})[(uid, _make_id(sender))] = proxy
+    check_before_send = getattr(signal, "check_before_send", None)
+    if check_before_send is not None:
+        check_before_send(_encode_ahead)
     return proxy
+
+
+# Per signal, the background receivers by the lookup key Django keeps for
+# their connection, so that a disconnected one is not encoded for.
+_ahead: weakref.WeakKeyDictionary[
+    DjangoSignal, dict[tuple[Any, Any], BackgroundReceiver]
+] = weakref.WeakKeyDictionary()
+
+
+def _encode_ahead(signal: DjangoSignal, sender: Any, named: dict[str, Any]) -> None:
+    """Encode the send for each background receiver that it will reach, before
+    any receiver runs: a value that cannot travel fails the send here, not
+    after the receivers connected ahead of the background one have run."""
+    proxies = _ahead.get(signal)
+    if not proxies or _is_queue_model(sender):
+        return
+    sender_id = _make_id(sender)
+    for entry in signal.receivers:
+        key = entry[0]
+        proxy = proxies.get(key)
+        if proxy is not None and key[1] in (NONE_ID, sender_id):
+            proxy.encode(signal, sender, named)
+
+
+def _excluded(signal: DjangoSignal, path: str, exclude: Any) -> frozenset[str]:
+    """The argument names of ``exclude=``, checked against what *signal* sends."""
+    if isinstance(exclude, str) or not isinstance(
+        exclude, (list, tuple, set, frozenset)
+    ):
+        raise BackgroundReceiverError(
+            f"Receiver {path}: exclude must be a tuple of argument names, such "
+            f'as exclude=("request",), not {exclude!r}.'
+        )
+    names = frozenset(exclude)
+    bad = sorted(repr(name) for name in names if not isinstance(name, str) or not name)
+    if bad:
+        raise BackgroundReceiverError(
+            f"Receiver {path}: exclude holds {', '.join(bad)}; each item must be "
+            f"an argument name."
+        )
+    entry = registry.get(registry.name_of(signal) or "")
+    if entry is not None and entry.declared:
+        unknown = sorted(names - set(entry.all_args))
+        if unknown:
+            raise BackgroundReceiverError(
+                f"Receiver {path}: exclude names {', '.join(map(repr, unknown))}, "
+                f"which {entry.name} does not send (it sends "
+                f"{', '.join(entry.all_args) or 'no arguments'})."
+            )
+    return names
 
 
 def background_receivers() -> list[BackgroundReceiver]:
@@ -346,6 +425,20 @@ def backend_problems() -> list[tuple[BackgroundReceiver, str]]:
     return problems
 
 
+def in_process_receivers() -> list[BackgroundReceiver]:
+    """Background receivers whose backend runs each task at once, in the
+    sending process (Django's ``ImmediateBackend``, also what Django uses
+    when ``TASKS`` is not set): they move nothing off the request."""
+    unusable = {id(proxy) for proxy, _ in backend_problems()}
+    return [
+        proxy
+        for proxy in background_receivers()
+        if id(proxy) not in unusable
+        and not (proxy.backend is None and problem("TASKS_BACKEND"))
+        and _runs_in_process(proxy.backend_alias)
+    ]
+
+
 _tasks: dict[tuple[str, str, int | None], Task[..., Any]] = {}
 
 
@@ -359,6 +452,37 @@ def _task(backend: str, queue_name: str, priority: int | None) -> Task[..., Any]
         task = task_for(backend, queue_name, priority)
         _tasks[key] = task
     return task
+
+
+# How a send inside a transaction (or not) hands a task to its backend.
+_DIRECT = "direct"  # enqueue now: no transaction, or the queue is inside it
+_OUTBOX = "outbox"  # a row of signalkit's outbox, forwarded after COMMIT
+_ON_COMMIT = "on commit"  # enqueue after COMMIT (no outbox: see _route)
+
+
+def _route(backend: str, using: str | None) -> str:
+    if not transaction.get_connection(using).in_atomic_block or _queue_is_in(
+        backend, using
+    ):
+        return _DIRECT
+    # A backend that runs the task in this process has no broker to lose it.
+    if not conf.OUTBOX or _runs_in_process(backend):
+        return _ON_COMMIT
+    return _OUTBOX
+
+
+_in_process: dict[str, bool] = {}
+
+
+def _runs_in_process(backend: str) -> bool:
+    """Whether *backend* is the Tasks framework's ``ImmediateBackend``."""
+    found = _in_process.get(backend)
+    if found is None:
+        framework = tasks_framework()
+        immediate = importlib.import_module(f"{framework.__name__}.backends.immediate")
+        found = isinstance(framework.task_backends[backend], immediate.ImmediateBackend)
+        _in_process[backend] = found
+    return found
 
 
 _queue_in: dict[tuple[str, str], bool] = {}
@@ -400,6 +524,7 @@ def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     ):
         _tasks.clear()
         _queue_in.clear()
+        _in_process.clear()
 
 
 setting_changed.connect(_on_setting_changed, dispatch_uid="signalkit.background")

@@ -31,6 +31,10 @@ SETTING_CHECKS = {
     "PANEL_FOLD_EMPTY": "signalkit.E006",
     "TASKS_BACKEND": "signalkit.E010",
     "TASKS_QUEUE_NAME": "signalkit.E011",
+    "OUTBOX": "signalkit.E013",
+    "OUTBOX_FORWARD_TIMEOUT": "signalkit.E014",
+    "OUTBOX_CLAIM_TIMEOUT": "signalkit.E015",
+    "OUTBOX_MAX_ATTEMPTS": "signalkit.E016",
     "SLOW_RECEIVER_MS": "signalkit.E020",
 }
 
@@ -285,6 +289,35 @@ def check_background_receivers(
             id="signalkit.E012",
         )
         for proxy, problem in problems
+    ]
+
+
+@register(Tags.signals)
+def check_background_runs_in_process(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Warn when background receivers would run in the request (outside tests)."""
+    from django.core import mail
+
+    from signalkit.background import in_process_receivers
+
+    # Django's test set-up (setup_test_environment) gives mail an outbox:
+    # running tasks at once is what tests want.
+    if hasattr(mail, "outbox"):
+        return []
+    return [
+        Warning(
+            f"Background receiver {proxy.path} runs in the sending process, "
+            f"during the send: Tasks backend {proxy.backend_alias!r} is an "
+            f"ImmediateBackend (Django's default when TASKS is not set), so "
+            f"send() waits for it.",
+            hint="Configure a backend with workers in TASKS (django-tasks-db, "
+            "RQ, Celery; see the background receivers docs), or silence "
+            "signalkit.W011 where running at once is meant (development).",
+            obj=proxy,
+            id="signalkit.W011",
+        )
+        for proxy in in_process_receivers()
     ]
 
 

@@ -50,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     "TASKS_QUEUE_NAME": "default",
     "SLOW_RECEIVER_MS": None,
     "PANEL_FOLD_EMPTY": True,
+    "OUTBOX": True,
+    "OUTBOX_FORWARD_TIMEOUT": 0.5,
+    "OUTBOX_CLAIM_TIMEOUT": 60,
+    "OUTBOX_MAX_ATTEMPTS": 10,
 }
 
 
@@ -124,6 +128,29 @@ class Settings:
         """Whether the toolbar panel counts the sends that ran no receiver
         instead of listing each one."""
         return cast(bool, self._value("PANEL_FOLD_EMPTY"))
+
+    @property
+    def OUTBOX(self) -> bool:
+        """Whether a send inside a transaction writes its enqueues for a
+        backend outside that database to the outbox (else: on commit)."""
+        return cast(bool, self._value("OUTBOX"))
+
+    @property
+    def OUTBOX_FORWARD_TIMEOUT(self) -> float:
+        """Seconds a process waits after COMMIT for the backend to accept a
+        task before leaving it to the relay."""
+        return cast(float, self._value("OUTBOX_FORWARD_TIMEOUT"))
+
+    @property
+    def OUTBOX_CLAIM_TIMEOUT(self) -> float:
+        """Seconds an outbox row stays with whoever claimed it (the sender
+        after COMMIT, or a relay) before another relay may take it."""
+        return cast(float, self._value("OUTBOX_CLAIM_TIMEOUT"))
+
+    @property
+    def OUTBOX_MAX_ATTEMPTS(self) -> int:
+        """Failed forwards after which an outbox row is a dead letter."""
+        return cast(int, self._value("OUTBOX_MAX_ATTEMPTS"))
 
     def clear_cache(self) -> None:
         """Forget the values read so far (done when a setting changes)."""
@@ -204,6 +231,14 @@ def _milliseconds_or_none(value: Any) -> str | None:
     )
 
 
+def _seconds(value: Any) -> str | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return None
+    return (
+        f"must be a positive number of seconds, not {value!r} ({type(value).__name__})."
+    )
+
+
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "VALIDATE_ARGS": _bool,
     "CHECK_TYPES": _bool,
@@ -215,6 +250,10 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "TASKS_QUEUE_NAME": _text,
     "SLOW_RECEIVER_MS": _milliseconds_or_none,
     "PANEL_FOLD_EMPTY": _bool,
+    "OUTBOX": _bool,
+    "OUTBOX_FORWARD_TIMEOUT": _seconds,
+    "OUTBOX_CLAIM_TIMEOUT": _seconds,
+    "OUTBOX_MAX_ATTEMPTS": _positive_int,
 }
 
 

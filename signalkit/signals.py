@@ -94,6 +94,10 @@ class Signal(DjangoSignal, Generic[P]):
     """signalkit signals register themselves: ``registry.register()`` refuses
     to give one a second name."""
 
+    _checks_before_send: tuple[
+        Callable[[DjangoSignal, Any, dict[str, Any]], None], ...
+    ] = ()
+
     def __init__(
         self,
         *,
@@ -238,6 +242,22 @@ class Signal(DjangoSignal, Generic[P]):
     def _label(self) -> str:
         return registry.label(self) or f"<signal defined at {self._defined_at}>"
 
+    def check_before_send(
+        self, check: Callable[[DjangoSignal, Any, dict[str, Any]], None]
+    ) -> None:
+        """Call ``check(signal, sender, arguments)`` at each send, before any
+        receiver runs; an exception it raises fails the send there.
+
+        Background receivers encode their arguments with it, so that a value
+        that cannot travel fails the send before the first receiver runs.
+        """
+        if check not in self._checks_before_send:
+            self._checks_before_send = (*self._checks_before_send, check)
+
+    def _run_checks_before_send(self, sender: Any, named: dict[str, Any]) -> None:
+        for check in self._checks_before_send:
+            check(self, sender, named)
+
     def _check_arguments(self, method: str, named: Mapping[str, Any]) -> None:
         if conf.VALIDATE_ARGS is not False and (
             named.keys() - self._allowed_keys or self._declared_keys - named.keys()
@@ -267,6 +287,8 @@ class Signal(DjangoSignal, Generic[P]):
     def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send", named)
+        if self._checks_before_send:
+            self._run_checks_before_send(sender, named)
         if DjangoSignal.send is not _DJANGO_SEND:
             return DjangoSignal.send(self, sender, **named)
         if (
@@ -289,6 +311,8 @@ class Signal(DjangoSignal, Generic[P]):
     def send_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send_robust", named)
+        if self._checks_before_send:
+            self._run_checks_before_send(sender, named)
         if DjangoSignal.send_robust is not _DJANGO_SEND_ROBUST:
             return DjangoSignal.send_robust(self, sender, **named)
         if (
@@ -316,6 +340,8 @@ class Signal(DjangoSignal, Generic[P]):
     async def asend(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("asend", named)
+        if self._checks_before_send:
+            self._run_checks_before_send(sender, named)
         if not self.receivers and DjangoSignal.asend is _DJANGO_ASEND:
             return []
         return await DjangoSignal.asend(self, sender, **named)
@@ -324,6 +350,8 @@ class Signal(DjangoSignal, Generic[P]):
     async def asend_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("asend_robust", named)
+        if self._checks_before_send:
+            self._run_checks_before_send(sender, named)
         if not self.receivers and DjangoSignal.asend_robust is _DJANGO_ASEND_ROBUST:
             return []
         return await DjangoSignal.asend_robust(self, sender, **named)

@@ -9,6 +9,7 @@ module, which imports neither.
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import json
 import logging
@@ -16,7 +17,9 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.apps import apps
+from django.core import serializers
 from django.db import models
+from django.db.models.signals import post_delete, pre_delete
 from django.dispatch import Signal as DjangoSignal
 from django.utils.module_loading import import_string
 
@@ -43,7 +46,7 @@ def encode(
             f"worker cannot find it by name. Declare it with "
             f"signalkit.Signal or call signalkit.registry.register() on it."
         )
-    encoder = _Encoder(receiver, signal_name)
+    encoder = _Encoder(receiver, signal_name, snapshots=signal in _DELETE_SIGNALS)
     encoded = {name: encoder.value(name, value) for name, value in named.items()}
     text = encoder.to_json(named, encoded)
     return {
@@ -54,12 +57,18 @@ def encode(
     }
 
 
+# After these, the row is gone (or about to be): the worker gets the instance
+# as it was at the send, through Django's serialisers, not fetched again.
+_DELETE_SIGNALS = (pre_delete, post_delete)
+
+
 class _Encoder:
     """Encodes one send's values for *receiver*, naming it in errors."""
 
-    def __init__(self, receiver: str, signal_name: str) -> None:
+    def __init__(self, receiver: str, signal_name: str, *, snapshots: bool) -> None:
         self.receiver = receiver
         self.signal_name = signal_name
+        self.snapshots = snapshots
 
     def fail(self, argument: str, problem: str) -> BackgroundArgumentError:
         return BackgroundArgumentError(
@@ -72,6 +81,9 @@ class _Encoder:
         if isinstance(value, models.Model):
             if value.pk is None:
                 raise self.fail(name, f"the {value._meta.label} instance has no pk yet")
+            if self.snapshots:
+                [fields] = json.loads(serializers.serialize("json", [value]))
+                return ["snapshot", fields]
             # An int stays an int; a UUID or other key travels as its text.
             pk = value.pk if isinstance(value.pk, int) else str(value.pk)
             return ["model", value._meta.label, pk]
@@ -138,6 +150,9 @@ def _decode(name: str, encoded: list[Any]) -> Any:
                 f"argument {name!r}: {encoded[1]} with pk {encoded[2]!r} no "
                 f"longer exists"
             ) from None
+    if kind == "snapshot":
+        [found] = serializers.deserialize("python", [encoded[1]])
+        return found.object
     if kind == "model_class":
         return apps.get_model(encoded[1])
     if kind == "set":
@@ -145,14 +160,37 @@ def _decode(name: str, encoded: list[Any]) -> Any:
     return encoded[1]
 
 
+_key: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "signalkit_idempotency_key", default=None
+)
+
+
+def idempotency_key() -> str | None:
+    """The idempotency key of the background receiver call running now.
+
+    One send to one background receiver has one key, however often the task
+    is delivered (a relay that forwards a row again, a worker that dies and
+    Celery redelivers): a receiver that records the keys it has done can skip
+    a repeat. ``None`` outside a background receiver's task (and for tasks
+    enqueued before signalkit gave keys).
+    """
+    return _key.get()
+
+
 def run_in_worker(
-    receiver: str, signal: str, sender: list[Any] | None, arguments: dict[str, Any]
+    receiver: str,
+    signal: str,
+    sender: list[Any] | None,
+    arguments: dict[str, Any],
+    key: str | None = None,
 ) -> dict[str, str] | None:
     """Call the background receiver at *receiver* as the signal would have.
 
-    Model instances are fetched again. When one was deleted meanwhile, the
-    receiver is not called: a warning is logged and the task succeeds with
-    ``{"skipped": reason}``, since running it again could not help.
+    Model instances are fetched again, except the snapshots of delete
+    signals. When one was deleted meanwhile, the receiver is not called: a
+    warning is logged and the task succeeds with ``{"skipped": reason}``,
+    since running it again could not help. While the receiver runs,
+    :func:`idempotency_key` returns *key*.
     """
     func = import_string(receiver)
     signal_object = registry[signal].signal
@@ -163,5 +201,9 @@ def run_in_worker(
         logger.warning("Background receiver %s", reason)
         return {"skipped": reason}
     call = async_to_sync(func) if inspect.iscoroutinefunction(func) else func
-    call(signal=signal_object, sender=_decode_sender(sender), **named)
+    token = _key.set(key)
+    try:
+        call(signal=signal_object, sender=_decode_sender(sender), **named)
+    finally:
+        _key.reset(token)
     return None

@@ -29,13 +29,19 @@ if TYPE_CHECKING:
 
 
 def run_receiver(
-    receiver: str, signal: str, sender: list[Any] | None, arguments: dict[str, Any]
+    receiver: str,
+    signal: str,
+    sender: list[Any] | None,
+    arguments: dict[str, Any],
+    key: str | None = None,
 ) -> dict[str, str] | None:
     """Call the background receiver at dotted path *receiver* for one send.
 
-    Replaced below by the task made of it, as ``@task`` would.
+    *key* is the delivery's idempotency key (see
+    :func:`signalkit.background.idempotency_key`). Replaced below by the task
+    made of it, as ``@task`` would.
     """
-    return run_in_worker(receiver, signal, sender, arguments)
+    return run_in_worker(receiver, signal, sender, arguments, key)
 
 
 _FUNCTION = run_receiver

@@ -20,6 +20,11 @@ _QUEUES = ["default", "audit"]
 # django-tasks-celery finds the project's Celery app here.
 _CELERY_OPTIONS: Any = {"CELERY_APP": "celery_app.app"}
 
+# The outbox tests kill senders: their rows go to a relay after this.
+SIGNALKIT_OUTBOX_CLAIM_TIMEOUT = float(
+    os.environ.get("SIGNALKIT_OUTBOX_CLAIM_TIMEOUT", "60")
+)
+
 if _BACKEND == "rq":
     INSTALLED_APPS = [*INSTALLED_APPS, "django_rq", "django_tasks_rq"]
     RQ_QUEUES = {name: {"URL": REDIS_URL} for name in _QUEUES}

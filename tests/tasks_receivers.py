@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models.signals import post_save
 
 from signalkit import Signal, receiver
+from signalkit.background import idempotency_key
 from testapp.models import Comment
 
 post_published = Signal(args=["post"], optional_args=["note"])
@@ -86,7 +87,13 @@ async def remember_later(sender: Any, value: Any, **kwargs: Any) -> None:
 
 @receiver(post_shared, background=True)
 def share_post(sender: Any, post: Any, note: str = "", **kwargs: Any) -> None:
-    note_call(receiver="share_post", post=post.pk, title=post.title, note=note)
+    note_call(
+        receiver="share_post",
+        post=post.pk,
+        title=post.title,
+        note=note,
+        key=idempotency_key(),
+    )
 
 
 @receiver(post_shared, background=True, queue_name="audit")
@@ -113,3 +120,17 @@ def finish_on_second_attempt(sender: Any, key: str, **kwargs: Any) -> None:
     if attempts(key) == 1:
         time.sleep(300)
     note_call(receiver="finish_on_second_attempt", key=key, event="finished")
+
+
+def forget_post(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Connected to delete signals by the tests that need it (not here: other
+    tests delete posts)."""
+    note_call(receiver="forget_post", post=instance.pk, title=instance.title)
+
+
+request_made = Signal(args=["request", "path"])
+
+
+def log_path(sender: Any, path: str, **kwargs: Any) -> None:
+    """Connected with exclude=("request",) by the tests."""
+    note_call(receiver="log_path", path=path, request="request" in kwargs)

@@ -176,6 +176,102 @@ def rq_clean_registries() -> dict[str, Any]:
     return {"abandoned": abandoned, "failed": failed}
 
 
+def share_then_die(count: str) -> dict[str, Any]:
+    """A rolled-back send, then *count* sends committed in one transaction;
+    the process is SIGKILLed at COMMIT, before anything is forwarded."""
+    import os
+    import signal
+
+    from django.db import transaction
+
+    import tasks_receivers
+    from testapp.models import Post
+
+    try:
+        with transaction.atomic():
+            post = Post.objects.create(title="Rolled back")
+            tasks_receivers.post_shared.send(sender=Post, post=post, note="rolled back")
+            raise Rollback
+    except Rollback:
+        pass
+    with transaction.atomic():
+        # Registered first, so it runs first: the forwards never start.
+        transaction.on_commit(lambda: os.kill(os.getpid(), signal.SIGKILL))
+        for number in range(int(count)):
+            post = Post.objects.create(title=f"Post {number}")
+            tasks_receivers.post_shared.send(sender=Post, post=post, note=str(number))
+    raise AssertionError("still alive after COMMIT")
+
+
+def relay(batch_size: str = "100") -> dict[str, Any]:
+    """One run of the relay, as manage.py signalkit_relay does it."""
+    from signalkit.outbox import relay as run_relay
+
+    report = run_relay(batch_size=int(batch_size))
+    return {"forwarded": report.forwarded, "failed": report.failed}
+
+
+def relay_then_die(batch_size: str) -> dict[str, Any]:
+    """A relay SIGKILLed mid-batch: after enqueueing a batch, before deleting
+    its rows (the worst moment: every task of the batch goes out twice)."""
+    import os
+    import signal
+
+    from signalkit import outbox
+    from signalkit.models import OutboxMessage
+
+    # The dead sender's claim is over (SIGNALKIT_OUTBOX_CLAIM_TIMEOUT).
+    OutboxMessage.objects.update(claimed_until=None)
+
+    def die(*args: Any) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    outbox._delete = die  # type: ignore[assignment]
+    outbox.relay(batch_size=int(batch_size))
+    raise AssertionError("the relay did not die")
+
+
+def outbox_rows() -> dict[str, Any]:
+    from signalkit.models import OutboxMessage
+
+    return {"rows": OutboxMessage.objects.count()}
+
+
+def capture_on_commit() -> dict[str, Any]:
+    """Django's TestCase.captureOnCommitCallbacks(execute=True) around a send
+    to a backend outside the database, with a callback registered before."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.test import TestCase, override_settings
+
+    import tasks_receivers
+    from signalkit.tasks_framework import tasks_framework
+    from testapp.models import Post
+
+    dummy = f"{tasks_framework().__name__}.backends.dummy.DummyBackend"
+    tasks = {
+        **settings.TASKS,
+        "dummy": {"BACKEND": dummy, "QUEUES": ["default", "audit"]},
+    }
+    earlier: list[str] = []
+    with override_settings(TASKS=tasks, SIGNALKIT_TASKS_BACKEND="dummy"):
+        try:
+            with transaction.atomic():  # as a TestCase's transaction
+                transaction.on_commit(lambda: earlier.append("ran"))
+                post = Post.objects.create(title="Hello")
+                with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
+                    tasks_receivers.post_shared.send(sender=Post, post=post)
+                enqueued = tasks_framework().task_backends["dummy"].results
+                raise Rollback
+        except Rollback:
+            pass
+    return {
+        "callbacks": sorted(callback.__qualname__ for callback in callbacks),
+        "enqueued": sorted(result.kwargs["receiver"] for result in enqueued),
+        "earlier": earlier,
+    }
+
+
 SCENARIOS: dict[str, Any] = {
     "commit": lambda: publish(commit=True),
     "rollback": lambda: publish(commit=False),
@@ -188,6 +284,11 @@ SCENARIOS: dict[str, Any] = {
     "request-slow": request_slow,
     "result": result,
     "rq-clean-registries": rq_clean_registries,
+    "share-then-die": share_then_die,
+    "relay": relay,
+    "relay-then-die": relay_then_die,
+    "outbox-rows": outbox_rows,
+    "capture-on-commit": capture_on_commit,
 }
 
 if __name__ == "__main__":

@@ -42,6 +42,8 @@ from signalkit.checks import (
     check_receiver_signatures,
     check_settings,
 )
+from signalkit.models import OutboxMessage
+from signalkit.outbox import relay
 from signalkit.receivers import receiver_infos
 from signalkit.task_payload import encode, run_in_worker
 from signalkit.tasks_framework import tasks_framework
@@ -221,6 +223,8 @@ def test_send_enqueues_one_task_per_background_receiver(
     assert [result.task_id for result in results] == [task.id for task in queue]
     assert calls == []  # Nothing ran in-process.
     notify, audit = (task.kwargs for task in queue)
+    # Each delivery carries a key of its own, the receiver's idempotency key.
+    assert len({notify.pop("key"), audit.pop("key")}) == 2
     assert notify == {
         "receiver": "tasks_receivers.notify_followers",
         "signal": "tasks_receivers.post_published",
@@ -300,8 +304,9 @@ class BrokerDown(DummyBackend):  # type: ignore[misc,valid-type]
         "down": {"BACKEND": f"{__name__}.BrokerDown", "QUEUES": ["default", "audit"]},
     },
     SIGNALKIT_TASKS_BACKEND="down",
+    SIGNALKIT_OUTBOX=False,
 )
-def test_enqueue_failing_at_commit_is_logged_and_later_callbacks_still_run(
+def test_without_the_outbox_a_failing_enqueue_is_logged_and_later_callbacks_run(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     later: list[str] = []
@@ -410,11 +415,12 @@ def test_earlier_on_commit_callback_that_raises_does_not_lose_the_tasks() -> Non
 
 
 @pytest.mark.django_db(transaction=True)
-def test_earlier_on_commit_callback_that_raises_does_not_lose_an_on_commit_enqueue(
+def test_earlier_on_commit_callback_that_raises_leaves_the_enqueue_to_the_relay(
     queue: list[Any],
 ) -> None:
-    # The dummy backend keeps its queue in memory: the task is enqueued by an
-    # on-commit callback, which runs before the callbacks registered earlier.
+    # The dummy backend keeps its queue in memory: the send writes outbox
+    # rows, committed with the data; Django runs no callback after the one
+    # that raised, so the relay forwards them. No callback is moved.
     ran: list[str] = []
 
     def fail() -> None:
@@ -430,13 +436,20 @@ def test_earlier_on_commit_callback_that_raises_does_not_lose_an_on_commit_enque
 
     with pytest.raises(Abort):
         publish()
+    assert queue == []
+    # The sender's hold on its rows (SIGNALKIT_OUTBOX_CLAIM_TIMEOUT) is over.
+    OutboxMessage.objects.update(claimed_until=None)
+
+    report = relay()
 
     assert Post.objects.count() == 1
     assert ran == ["fail"]
+    assert report.forwarded == 2
     assert sorted(result.kwargs["receiver"] for result in queue) == [
         "tasks_receivers.audit_publication",
         "tasks_receivers.notify_followers",
     ]
+    assert OutboxMessage.objects.count() == 0
 
 
 @pytest.mark.django_db(transaction=True)

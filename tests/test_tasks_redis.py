@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ import django
 import pytest
 
 from tasks_processes import Process, free_port, process_env, python, wait_for
+from test_tasks_worker import PostgresServer, postgres  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.redis
 
@@ -42,6 +44,8 @@ STACKS = {
     "celery": ("celery", "django_tasks_celery"),
 }
 QUEUES = ("default", "audit")
+# A killed sender or relay holds its outbox rows this long (seconds).
+SHORT_CLAIMS = {"SIGNALKIT_OUTBOX_CLAIM_TIMEOUT": "1"}
 
 
 def _missing(modules: tuple[str, ...]) -> list[str]:
@@ -60,20 +64,28 @@ class RedisServer:
     def __init__(self, binary: str) -> None:
         self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="signalkit-redis-"))
-        self.process = Process(
-            [
-                binary,
-                *("--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--dir", str(self.directory), "--save", "", "--appendonly", "no"),
-                *("--daemonize", "no", "--protected-mode", "yes"),
-            ],
-            dict(os.environ),
-            self.directory / "redis.log",
-        )
+        self.args = [
+            binary,
+            *("--port", str(self.port), "--bind", "127.0.0.1"),
+            *("--dir", str(self.directory), "--save", "", "--appendonly", "no"),
+            *("--daemonize", "no", "--protected-mode", "yes"),
+        ]
         import redis
 
         self.client = redis.Redis(host="127.0.0.1", port=self.port)
+        self.up()
+
+    def up(self) -> None:
+        """Start the server (again, on the same port: a broker back up)."""
+        self.process = Process(
+            self.args, dict(os.environ), self.directory / "redis.log"
+        )
         wait_for(self._answers, f"redis-server on port {self.port}", timeout=30)
+
+    def down(self) -> None:
+        """Stop the server: a broker outage."""
+        self.process.stop()
+        wait_for(lambda: not self._answers(), "redis-server to stop", timeout=30)
 
     def _answers(self) -> bool:
         import redis
@@ -148,10 +160,37 @@ class Stack:
     def is_celery(self) -> bool:
         return self.name != "rq"
 
-    def run_scenario(self, *args: str) -> Any:
+    def run_scenario(self, *args: str, env: dict[str, str] | None = None) -> Any:
         return json.loads(
-            python(self.env, "-m", "tasks_scenarios", *args, settings="settings_redis")
+            python(
+                {**self.env, **(env or {})},
+                "-m",
+                "tasks_scenarios",
+                *args,
+                settings="settings_redis",
+            )
         )
+
+    def run_killed(self, *args: str) -> None:
+        """Run a scenario that SIGKILLs itself; check that it did."""
+        done = subprocess.run(
+            [sys.executable, "-m", "tasks_scenarios", *args],
+            cwd=Path(__file__).parent,
+            env=process_env("settings_redis", {**self.env, **SHORT_CLAIMS}),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == -signal.SIGKILL, done.stderr
+
+    def relay_until_empty(self) -> None:
+        """Run relays (their claims expire fast here) until the outbox is empty."""
+
+        def empty() -> bool:
+            self.run_scenario("relay", env=SHORT_CLAIMS)
+            return bool(self.run_scenario("outbox-rows")["rows"] == 0)
+
+        wait_for(empty, "an empty outbox")
 
     def worker_command(self, number: int, *, burst: bool) -> list[str]:
         if not self.is_celery:
@@ -377,3 +416,103 @@ def test_celery_worker_registers_signalkits_task_by_autodiscovery(
     name = "signalkit.tasks.run_receiver"
     expected = f"django_tasks:{name}" if stack.name == "fennel" else name
     assert expected in inspect.stdout
+
+
+# The outbox: nothing is lost between COMMIT and the broker
+
+
+def shared_calls(stack: Stack) -> dict[str, list[str | None]]:
+    """share_post's calls: note -> the idempotency key of each call."""
+    found: dict[str, list[str | None]] = {}
+    for call in stack.calls():
+        if call["receiver"] == "share_post":
+            found.setdefault(call["note"], []).append(call["key"])
+    return found
+
+
+def test_broker_down_at_commit_loses_nothing_each_receiver_runs_once_after_the_relay(
+    stack: Stack,
+) -> None:
+    stack.redis.down()
+    try:
+        # Enqueues that hang (Celery retries its publish) die with the
+        # process; their rows go to the relay after the sender's short claim.
+        posts = stack.run_scenario("share-many", "100", env=SHORT_CLAIMS)["posts"]
+        left = stack.run_scenario("outbox-rows")["rows"]
+    finally:
+        stack.redis.up()
+    waiting = stack.redis.waiting()
+
+    stack.relay_until_empty()
+    stack.run_workers(lambda: len(stack.calls()) >= 200, "200 receiver calls")
+
+    assert (left, waiting) == (200, 0)
+    calls = shared_calls(stack)
+    assert sorted(map(int, calls)) == list(range(100))
+    assert all(len(keys) == 1 and keys[0] for keys in calls.values())
+    audited = sorted(c["post"] for c in stack.calls() if c["receiver"] == "audit_share")
+    assert audited == sorted(posts)
+    assert len(stack.calls()) == 200
+    assert stack.run_scenario("outbox-rows") == {"rows": 0}
+
+
+def test_sender_killed_after_commit_loses_nothing_and_a_rollback_never_runs(
+    stack: Stack,
+) -> None:
+    stack.run_killed("share-then-die", "20")
+    assert stack.redis.waiting() == 0  # killed before any forward
+
+    stack.relay_until_empty()
+    stack.run_workers(lambda: len(stack.calls()) >= 40, "40 receiver calls")
+
+    calls = shared_calls(stack)
+    assert sorted(map(int, calls)) == list(range(20))  # "rolled back" never ran
+    assert len(stack.calls()) == 40
+
+
+def test_relay_killed_mid_batch_loses_nothing_and_repeats_carry_the_same_key(
+    stack: Stack,
+) -> None:
+    stack.run_killed("share-then-die", "10")
+    stack.run_killed("relay-then-die", "8")  # after 8 enqueues, before deletes
+
+    stack.relay_until_empty()
+    stack.run_workers(lambda: len(stack.calls()) >= 28, "28 receiver calls")
+
+    calls = shared_calls(stack)
+    assert sorted(map(int, calls)) == list(range(10))
+    # Every send ran; those of the killed batch may have run twice, under
+    # one key each, which is how a receiver can tell a repeat.
+    assert all(len(set(keys)) == 1 for keys in calls.values())
+    assert len(stack.calls()) == 28
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("stack", ["rq"], indirect=True)
+def test_several_relays_at_once_on_postgresql_forward_each_row_once(
+    stack: Stack,
+    postgres: PostgresServer,  # noqa: F811  (the fixture imported above)
+) -> None:
+    dbname = "outbox_relays"
+    with postgres.connect("postgres") as connection:
+        connection.execute(f"CREATE DATABASE {dbname} TEMPLATE signalkit_template")
+    stack.env.update(postgres.env(dbname))
+    stack.run_killed("share-then-die", "30")
+    with postgres.connect(dbname) as connection:  # the dead sender's claim is over
+        connection.execute("UPDATE signalkit_outboxmessage SET claimed_until = NULL")
+    relays = [
+        Process(
+            [sys.executable, "-m", "django", "signalkit_relay", "--batch-size", "3"],
+            process_env("settings_redis", {**stack.env, **SHORT_CLAIMS}),
+            stack.tmp_path / f"relay{number}.log",
+        )
+        for number in range(3)
+    ]
+    for relay in relays:
+        assert relay.wait() == 0, relay.output()
+    stack.relay_until_empty()
+    stack.run_workers(lambda: len(stack.calls()) >= 60, "60 receiver calls")
+
+    calls = shared_calls(stack)
+    assert sorted(map(int, calls)) == list(range(30))
+    assert len(stack.calls()) == 60  # SKIP LOCKED: no row went out twice

@@ -366,3 +366,18 @@ def test_worker_killed_mid_task_leaves_it_running_and_never_runs_it_again(
     # At most once: the row stays RUNNING and no worker takes it again.
     assert [task["status"] for task in queue_db.tasks()] == ["RUNNING"]
     assert events() == ["started"]
+
+
+def test_capture_on_commit_callbacks_runs_exactly_the_enqueue(
+    queue_db: QueueDatabase,
+) -> None:
+    captured = queue_db.run_scenario("capture-on-commit")
+
+    assert captured == {
+        "callbacks": [
+            "forward of background receiver tasks_receivers.audit_share",
+            "forward of background receiver tasks_receivers.share_post",
+        ],
+        "enqueued": ["tasks_receivers.audit_share", "tasks_receivers.share_post"],
+        "earlier": [],
+    }

@@ -39,6 +39,12 @@ class Command(BaseCommand):
             default="table",
             help="Output format (default: table).",
         )
+        parser.add_argument(
+            "--outbox",
+            action="store_true",
+            help="Also show what signalkit's outbox holds: tasks waiting for the "
+            "relay and dead letters, per background receiver.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -51,6 +57,10 @@ class Command(BaseCommand):
         else:
             output = RENDERERS[options["format"]](signals)
         self.stdout.write(output, ending="")
+        if options["outbox"]:
+            from signalkit.outbox import outbox_report
+
+            self.stdout.write(outbox_report())
         reason = why_nothing_was_discovered()
         if reason is not None:
             # On stderr, so that --format json stays a JSON document.
