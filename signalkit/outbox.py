@@ -142,15 +142,9 @@ def forward(row: OutboxMessage, task: Task[..., Any], *, using: str | None) -> N
     # The backend of this thread: Tasks backends, like database connections,
     # are one per thread (the dummy backend keeps its results there).
     backend = task.get_backend()
-    future = _forwarders.submit(
-        functools.partial(
-            contextvars.copy_context().run,
-            backend.enqueue,
-            task,
-            [],
-            {**row.payload, "key": str(row.pk)},
-        )
-    )
+    context = contextvars.copy_context()
+    payload = {**row.payload, "key": str(row.pk)}
+    future = _forwarders.submit(lambda: context.run(backend.enqueue, task, [], payload))
     try:
         # While an earlier enqueue hangs, later ones are not waited for.
         future.result(timeout=0 if hanging else conf.OUTBOX_FORWARD_TIMEOUT)
