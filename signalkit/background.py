@@ -42,7 +42,8 @@ from signalkit.exceptions import (
 )
 from signalkit.naming import callable_name
 from signalkit.registry import registry
-from signalkit.task_payload import encode, idempotency_key
+from signalkit.signals import Signal
+from signalkit.task_payload import encode, idempotency_key, untravelled
 from signalkit.tasks_framework import tasks_framework
 
 if TYPE_CHECKING:
@@ -319,7 +320,9 @@ def connect_background(
     uid = dispatch_uid if dispatch_uid is not None else f"signalkit.background:{path}"
     signal.connect(proxy, sender=sender, weak=False, dispatch_uid=uid)
     _connected.add(proxy)
-    _ahead.setdefault(signal, {})[(uid, _make_id(sender))] = proxy
+    _ahead.setdefault(signal, weakref.WeakValueDictionary())[
+        (uid, _make_id(sender))
+    ] = proxy
     check_before_send = getattr(signal, "check_before_send", None)
     if check_before_send is not None:
         check_before_send(_encode_ahead)
@@ -327,9 +330,11 @@ def connect_background(
 
 
 # Per signal, the background receivers by the lookup key Django keeps for
-# their connection, so that a disconnected one is not encoded for.
+# their connection, so that a disconnected one is not encoded for. Held
+# weakly: the signal's connection keeps a proxy alive, and a disconnected one
+# must not linger (background_receivers() would list it).
 _ahead: weakref.WeakKeyDictionary[
-    DjangoSignal, dict[tuple[Any, Any], BackgroundReceiver]
+    DjangoSignal, weakref.WeakValueDictionary[tuple[Any, Any], BackgroundReceiver]
 ] = weakref.WeakKeyDictionary()
 
 
@@ -423,6 +428,23 @@ def backend_problems() -> list[tuple[BackgroundReceiver, str]]:
                 )
             )
     return problems
+
+
+def untravelled_arguments() -> list[tuple[BackgroundReceiver, str, str, list[str]]]:
+    """Background receivers of typed signals that would get an argument whose
+    declared type cannot travel to a worker: ``(receiver, argument, its type
+    as declared, the classes that cannot travel)``. Arguments left out with
+    ``exclude=`` are not counted."""
+    found = []
+    for proxy in background_receivers():
+        signal = proxy.signal
+        if not isinstance(signal, Signal):
+            continue
+        for name, annotation in signal.resolved_annotations().items():
+            classes = untravelled(annotation)
+            if classes and name not in proxy.exclude:
+                found.append((proxy, name, signal.arg_types[name], classes))
+    return found
 
 
 def in_process_receivers() -> list[BackgroundReceiver]:

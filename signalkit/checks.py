@@ -293,6 +293,31 @@ def check_background_receivers(
 
 
 @register(Tags.signals)
+def check_background_argument_types(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Warn about background receivers of typed signals that would get an
+    argument whose declared type cannot travel to a worker."""
+    from signalkit.background import untravelled_arguments
+
+    return [
+        Warning(
+            f"Background receiver {proxy.path} would get argument {name!r} of "
+            f"{registry.label(proxy.signal)}, declared as {declared}: "
+            f"{', '.join(classes)} cannot travel "
+            f"to a worker, so each send with such a value would raise "
+            f"BackgroundArgumentError before any receiver runs.",
+            hint=f"Leave it out with @signalkit.receiver(..., background=True, "
+            f"exclude=({name!r},)), or send a value that travels (a model "
+            f"instance, a pk, JSON).",
+            obj=proxy,
+            id="signalkit.W012",
+        )
+        for proxy, name, declared, classes in untravelled_arguments()
+    ]
+
+
+@register(Tags.signals)
 def check_background_runs_in_process(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:

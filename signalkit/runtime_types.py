@@ -47,6 +47,7 @@ class ArgumentTypes:
         self.texts: Mapping[str, str] = dict(texts)
         self._namespace = namespace
         self._checks: dict[str, tuple[str, Predicate]] | None = None
+        self._resolved: dict[str, object] = {}
         self._unresolved: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -57,6 +58,12 @@ class ArgumentTypes:
         """Argument name to why its annotation cannot be resolved at run time."""
         self._resolve()
         return dict(self._unresolved)
+
+    def resolved(self) -> dict[str, object]:
+        """Argument name to its annotation resolved at run time, for each one
+        that can be."""
+        self._resolve()
+        return dict(self._resolved)
 
     def check(self, label: str, method: str, named: Mapping[str, Any]) -> None:
         """Raise :class:`SignalArgumentTypeError` for the first argument in
@@ -82,6 +89,7 @@ class ArgumentTypes:
                 except Exception as error:  # whatever evaluating the text raises
                     self._unresolved[name] = f"{type(error).__name__}: {error}"
                     continue
+                self._resolved[name] = resolved
                 predicate = predicate_for(resolved)
                 if predicate is not None:
                     checks[name] = (self.texts[name], predicate)

@@ -223,6 +223,12 @@ class Signal(DjangoSignal, Generic[P]):
         declaration (empty for ``Signal(args=...)``)."""
         return MappingProxyType({} if self._types is None else self._types.texts)
 
+    def resolved_annotations(self) -> dict[str, object]:
+        """Argument name to its annotation resolved at run time (empty for
+        ``Signal(args=...)``; those that cannot be resolved are left out:
+        see :meth:`unresolved_annotations`)."""
+        return {} if self._types is None else self._types.resolved()
+
     def unresolved_annotations(self) -> dict[str, str]:
         """Argument name to why its annotation cannot be resolved at run time
         (a name imported under ``TYPE_CHECKING``): ``SIGNALKIT_CHECK_TYPES``

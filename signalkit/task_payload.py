@@ -13,7 +13,8 @@ import contextvars
 import inspect
 import json
 import logging
-from typing import Any
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from asgiref.sync import async_to_sync
 from django.apps import apps
@@ -60,6 +61,53 @@ def encode(
 # After these, the row is gone (or about to be): the worker gets the instance
 # as it was at the send, through Django's serialisers, not fetched again.
 _DELETE_SIGNALS = (pre_delete, post_delete)
+
+
+# Classes whose values _Encoder sends as they are: JSON's own, and sets.
+_PLAIN = (str, int, float, bool, type(None), list, tuple, dict, set, frozenset)
+
+
+def untravelled(annotation: object) -> list[str]:
+    """The names of the classes in *annotation* (a resolved type annotation)
+    whose values cannot travel to a background receiver.
+
+    What travels: JSON values, sets, model instances and model classes. An
+    annotation that says nothing definite (``Any``, a ``TypeVar``,
+    ``object``, a ``Protocol``) is given the benefit of the doubt.
+    """
+    supertype = getattr(annotation, "__supertype__", None)
+    if supertype is not None:  # typing.NewType
+        return untravelled(supertype)
+    origin, arguments = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return untravelled(arguments[0])
+    if origin is Literal:
+        return sorted(
+            {type(value).__name__ for value in arguments if not _is_json(value)}
+        )
+    if origin is type:
+        classes = get_args(arguments[0]) or arguments
+        return sorted(
+            {
+                f"type[{cls.__name__}]"
+                for cls in classes
+                if isinstance(cls, type) and not issubclass(cls, models.Model)
+            }
+        )
+    if origin is Union or origin is types.UnionType or origin in _PLAIN:
+        # The members of a union, the items of a container.
+        return sorted(
+            {name for argument in arguments for name in untravelled(argument)}
+        )
+    if not isinstance(annotation, type) or annotation in (object, Any):
+        return []
+    if issubclass(annotation, (*_PLAIN, models.Model)):
+        return []
+    return [annotation.__name__]
+
+
+def _is_json(value: object) -> bool:
+    return value is None or type(value) in (str, int, float, bool)
 
 
 class _Encoder:
