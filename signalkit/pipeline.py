@@ -39,6 +39,7 @@ passes every send straight through while nothing observes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import threading
@@ -49,6 +50,7 @@ from contextvars import ContextVar
 from operator import itemgetter
 from types import CodeType, FrameType, FunctionType, MappingProxyType
 from typing import Any, ClassVar, cast
+from weakref import WeakSet
 
 import django
 from django.dispatch import Signal as DjangoSignal
@@ -56,6 +58,38 @@ from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.naming import receiver_name, remember
 from signalkit.registry import registry
+
+logger = logging.getLogger("signalkit")
+
+# Observers whose failure was logged: each is logged once.
+_failed_observers: WeakSet[object] = WeakSet()
+
+
+def _describe(observer: object) -> str:
+    try:
+        return repr(observer)
+    except Exception:  # a user's __repr__ must not break the send
+        return f"<{type(observer).__module__}.{type(observer).__qualname__}>"
+
+
+def observer_failed(observer: object, event: str, error: Exception) -> None:
+    """Log that *observer* raised *error* in *event*, once per observer.
+
+    An observer's exception never reaches the sender and never stops a
+    receiver: the send goes on as Django makes it.
+    """
+    try:
+        if observer in _failed_observers:
+            return
+        _failed_observers.add(observer)
+    except TypeError:  # unhashable or not weakly referenceable: log each time
+        pass
+    logger.error(
+        "signalkit observer %s raised in %s; the send went on without it",
+        _describe(observer),
+        event,
+        exc_info=error,
+    )
 
 
 class Observer:
@@ -198,7 +232,8 @@ class Send:
     muted_receivers: Sequence[str] = ()
     """Names of the receivers a mute stopped."""
     observed: tuple[tuple[Observer, SendObserver], ...] = ()
-    per_receiver: tuple[SendObserver, ...] = ()
+    per_receiver: tuple[tuple[Observer, SendObserver], ...] = ()
+    """The pairs of :attr:`observed` that get the events of each receiver."""
     receivers: Sequence[Callable[..., Any]] = ()
     """The live receivers found for the send, sync ones first (under
     sentry-sdk they may be its per-send wrappers:
@@ -217,6 +252,7 @@ class Send:
     _responses: list[tuple[Any, Any]] | None = None
     _code: CodeType | None = None
     _lasti = 0
+    _released = False
 
     def __init__(
         self,
@@ -295,6 +331,10 @@ class Send:
 
     def _release(self) -> None:
         # Nothing of the send outlives it here (observers copy what they keep).
+        # Flagged first: a receiver still running in another thread or task
+        # (Django 5.2's asend() after a failure) reads the flag after taking
+        # the lists, and writes nothing once it is set.
+        self._released = True
         self.sender = self.named = self._frame = None  # type: ignore[assignment]
         self.receivers = self.results = ()
         self.errors = _NO_ERRORS
@@ -356,44 +396,61 @@ class Receiver:
     def __doc__(self) -> str | None:  # type: ignore[override]
         return self.func.__doc__
 
-    def _enter(self) -> tuple[object, tuple[Send, int | None] | None]:
+    def _enter(self) -> tuple[object, tuple[Send, int | None] | None] | None:
+        # None: the send was released (its method raised while this
+        # receiver was still to run): the receiver runs unobserved.
         send, index = self._send, self.index
+        started = send.receiver_started_ns
+        if send._released:
+            return None
         key = _here()
         previous = _running.get(key)
         _running[key] = (send, index)
-        for observer in send.per_receiver:
-            observer.receiver_started(index, self)
+        for observer, each in send.per_receiver:
+            try:
+                each.receiver_started(index, self)
+            except Exception as error:
+                observer_failed(observer, "receiver_started", error)
         # Lists our _live_receivers made for this send (Sequence to readers).
-        cast("list[int | None]", send.receiver_started_ns)[index] = _now_ns()
+        cast("list[int | None]", started)[index] = _now_ns()
         return key, previous
 
     def _exit(
         self,
-        key: object,
-        previous: tuple[Send, int | None] | None,
+        entered: tuple[object, tuple[Send, int | None] | None],
         result: Any,
         error: BaseException | None,
     ) -> None:
-        send, index = self._send, self.index
-        cast("list[int | None]", send.receiver_ended_ns)[index] = _now_ns()
-        cast("list[Any]", send.results)[index] = result
-        if error is not None:
-            cast("dict[int, BaseException]", send.errors)[index] = error
+        ended_ns = _now_ns()
+        key, previous = entered
         if previous is None:
             _running.pop(key, None)
         else:
             _running[key] = previous
-        for observer in send.per_receiver:
-            observer.receiver_finished(index, result, error)
+        send, index = self._send, self.index
+        ended, results, errors = send.receiver_ended_ns, send.results, send.errors
+        if not send._released:
+            cast("list[int | None]", ended)[index] = ended_ns
+            cast("list[Any]", results)[index] = result
+            if error is not None:
+                cast("dict[int, BaseException]", errors)[index] = error
+        # Also after the release: a span started for the receiver ends.
+        for observer, each in send.per_receiver:
+            try:
+                each.receiver_finished(index, result, error)
+            except Exception as failure:
+                observer_failed(observer, "receiver_finished", failure)
 
     def __call__(self, **kwargs: Any) -> Any:
-        key, previous = self._enter()
+        entered = self._enter()
+        if entered is None:
+            return self.func(**kwargs)
         try:
             result = self.func(**kwargs)
         except BaseException as error:
-            self._exit(key, previous, None, error)
+            self._exit(entered, None, error)
             raise
-        self._exit(key, previous, result, None)
+        self._exit(entered, result, None)
         return result
 
 
@@ -405,13 +462,15 @@ class AsyncReceiver(Receiver):
     is_async = True
 
     async def __call__(self, **kwargs: Any) -> Any:
-        key, previous = self._enter()
+        entered = self._enter()
+        if entered is None:
+            return await self.func(**kwargs)
         try:
             result = await self.func(**kwargs)
         except BaseException as error:
-            self._exit(key, previous, None, error)
+            self._exit(entered, None, error)
             raise
-        self._exit(key, previous, result, None)
+        self._exit(entered, result, None)
         return result
 
 
@@ -434,13 +493,90 @@ def _unwrap(responses: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
     return unwrapped
 
 
-# Observers and mutes of the current context: (observers, muted signals).
-_context: ContextVar[tuple[tuple[Observer, ...], frozenset[DjangoSignal]] | None] = (
-    ContextVar("signalkit_pipeline", default=None)
-)
-_process_observers: tuple[Observer, ...] = ()
-# Whether a process-wide observer may decline sends before they are built.
-_declining = False
+class _Scope:
+    # The observers and mutes of one observing() or muting() block, with
+    # those of the blocks it is nested in. Asyncio tasks made inside a block
+    # copy the context, and with it the scope: when the block ends, its scope
+    # and those nested in it are closed, so that nothing in such a task is
+    # observed or muted by the ended block any more.
+
+    __slots__ = (
+        "adds",
+        "children",
+        "ended",
+        "muted",
+        "observer",
+        "observers",
+        "open",
+        "parent",
+        "__weakref__",  # parents know their children weakly
+    )
+
+    def __init__(
+        self,
+        parent: _Scope | None,
+        observer: Observer | None,
+        adds: frozenset[DjangoSignal],
+    ) -> None:
+        self.parent = parent
+        self.observer = observer  # what this block adds
+        self.adds = adds
+        self.open = True  # this block and every block around it still run
+        self.ended = False  # this block ended
+        self.children: WeakSet[_Scope] = WeakSet()
+        if parent is None:
+            self.observers: tuple[Observer, ...] = (
+                () if observer is None else (observer,)
+            )
+            self.muted: frozenset[DjangoSignal] = adds
+        else:
+            parent.children.add(self)
+            self.observers = (
+                parent.observers if observer is None else (*parent.observers, observer)
+            )
+            self.muted = parent.muted | adds if adds else parent.muted
+
+    def end(self) -> None:
+        self.ended = True
+        closing = [self]
+        while closing:
+            scope = closing.pop()
+            scope.open = False
+            closing.extend(scope.children)
+
+    def reopened(self) -> _Scope | None:
+        # What is left of a closed scope: the blocks in it that still run.
+        chain = []
+        scope: _Scope | None = self
+        while scope is not None:
+            if not scope.ended:
+                chain.append(scope)
+            scope = scope.parent
+        left = None
+        for scope in reversed(chain):
+            left = _Scope(left, scope.observer, scope.adds)
+        return left
+
+
+# The scope of the current context.
+_context: ContextVar[_Scope | None] = ContextVar("signalkit_pipeline", default=None)
+
+
+def _scope() -> _Scope | None:
+    """The observers and mutes of the current context that still run.
+
+    The one rule for context observers: a block sees exactly the sends made
+    in its context while it runs.
+    """
+    scope = _context.get()
+    if scope is None or scope.open:
+        return scope
+    return scope.reopened()
+
+
+# Process-wide observers, and whether one of them may decline sends before
+# they are built: replaced as a whole, read once per send.
+_wide: tuple[tuple[Observer, ...], bool] = ((), False)
 
 
 # The send whose receivers the next _live_receivers() call in this thread
@@ -469,6 +605,19 @@ def _is_djangos(function: Any, method: str) -> bool:
 _own_loop: dict[str, bool] = {"send": False, "send_robust": False}
 
 
+def _observers(signal: DjangoSignal) -> tuple[tuple[Observer, ...], bool]:
+    """Which observers see a send of *signal* here, and whether it is muted.
+
+    The one rule: every process-wide observer, then those of the current
+    context's blocks that still run (see :func:`_scope`).
+    """
+    wide = _wide[0]
+    scope = _scope()
+    if scope is None:
+        return wide, False
+    return (wide + scope.observers if wide else scope.observers), signal in scope.muted
+
+
 def _unheard(
     signal: DjangoSignal, method: str, sender: Any, named: dict[str, Any]
 ) -> Send | None:
@@ -477,25 +626,22 @@ def _unheard(
     Observers that deal with it in :meth:`Observer.send_unheard` are left
     out; ``None`` when none is left and the send is not muted.
     """
-    state = _context.get()
-    observers = _process_observers
-    if state is not None:
-        if signal in state[1]:  # a muted send is kept
-            return _start(signal, method, sender, named, observers + state[0], True, 3)
-        observers = observers + state[0] if observers else state[0]
-    if _declining and observers:
-        observers = _without_decliners(observers, signal, sender)
-    left = [o for o in observers if not o.send_unheard(signal, sender)]
+    observers, muted = _observers(signal)
+    if muted:  # a muted send is kept
+        return _start(signal, method, sender, named, observers, True, 3)
+    observers = _without_decliners(observers, signal, sender)
+    left = []
+    for observer in observers:
+        try:
+            if observer.send_unheard(signal, sender):
+                continue
+        except Exception as error:
+            observer_failed(observer, "send_unheard", error)
+            continue
+        left.append(observer)
     if not left:
         return None
     return _start(signal, method, sender, named, tuple(left), False, 3)
-
-
-def _observers(signal: DjangoSignal) -> tuple[tuple[Observer, ...], bool]:
-    state = _context.get()
-    if state is None:
-        return _process_observers, False
-    return _process_observers + state[0], signal in state[1]
 
 
 def _start(
@@ -511,28 +657,23 @@ def _start(
 
     *depth*: how many frames up the sender's call of the send method is.
     """
-    if _declining and observers:
-        observers = _without_decliners(observers, signal, sender)
+    observers = _without_decliners(observers, signal, sender)
     if not observers and not muted:
         return None
     send = Send(signal, method, sender, named, muted, sys._getframe(depth))
-    if len(observers) == 1:  # the usual case (one recording), written out
-        observer = observers[0]
-        send_observer = observer.send_started(send)
-        if send_observer is None:
-            return send if muted else None
-        send.observed = ((observer, send_observer),)
-        if send_observer.per_receiver:
-            send.per_receiver = (send_observer,)
-        return send
     observed = []
     per_receiver = []
     for observer in observers:
-        send_observer = observer.send_started(send)
+        try:
+            send_observer = observer.send_started(send)
+        except Exception as error:
+            observer_failed(observer, "send_started", error)
+            continue
         if send_observer is not None:
-            observed.append((observer, send_observer))
+            pair = (observer, send_observer)
+            observed.append(pair)
             if send_observer.per_receiver:
-                per_receiver.append(send_observer)
+                per_receiver.append(pair)
     if not observed and not muted:
         return None
     send.observed = tuple(observed)
@@ -544,18 +685,27 @@ def _start(
 def _without_decliners(
     observers: tuple[Observer, ...], signal: DjangoSignal, sender: Any
 ) -> tuple[Observer, ...]:
-    return tuple(
-        [
-            observer
-            for observer in observers
-            if not (observer.may_decline and observer.declines(signal, sender))
-        ]
-    )
+    if not _wide[1]:
+        return observers  # only a process-wide observer may decline
+    kept = []
+    for observer in observers:
+        if observer.may_decline:
+            try:
+                if observer.declines(signal, sender):
+                    continue
+            except Exception as error:
+                observer_failed(observer, "declines", error)
+                continue
+        kept.append(observer)
+    return tuple(kept)
 
 
 def _finish(send: Send, error: BaseException | None) -> None:
-    for _, observer in send.observed:
-        observer.send_finished(error)
+    for observer, send_observer in send.observed:
+        try:
+            send_observer.send_finished(error)
+        except Exception as failure:
+            observer_failed(observer, "send_finished", failure)
     send._release()
 
 
@@ -566,8 +716,8 @@ def _live_receivers(
     send = _pending.send
     if send is None or send.signal is not self:
         # has_listeners() asks here too: a muted signal has none.
-        state = _context.get()
-        if state is not None and self in state[1]:
+        scope = _scope()
+        if scope is not None and self in scope.muted:
             return [], []
         return sync_receivers, async_receivers
     _pending.send = None
@@ -685,9 +835,7 @@ def _run(
     send.receiver_ended_ns = stamps[1:]
     if errors:
         send.errors = errors
-    for _, observer in send.observed:
-        observer.send_finished(None)
-    send._release()
+    _finish(send, None)
     return responses
 
 
@@ -719,24 +867,25 @@ def _run_each(
     try:
         for index, receiver in enumerate(sync_receivers):
             seen = Receiver(receiver, send, index)
-            for observer in each:
-                observer.receiver_started(index, seen)
+            for observer, send_observer in each:
+                try:
+                    send_observer.receiver_started(index, seen)
+                except Exception as failure:
+                    observer_failed(observer, "receiver_started", failure)
             started[index] = now()
             try:
                 response = receiver(signal=self, sender=sender, **named)
             except BaseException as err:
                 ended[index] = now()
                 errors[index] = err
-                for observer in each:
-                    observer.receiver_finished(index, None, err)
+                _receiver_finished(each, index, None, err)
                 if not robust or not isinstance(err, Exception):
                     raise
                 self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
                 response = err
             else:
                 ended[index] = now()
-                for observer in each:
-                    observer.receiver_finished(index, response, None)
+                _receiver_finished(each, index, response, None)
             results[index] = response
             responses.append((receiver, response))
     except BaseException as error:
@@ -751,11 +900,25 @@ def _run_each(
     return responses
 
 
+def _receiver_finished(
+    each: tuple[tuple[Observer, SendObserver], ...],
+    index: int,
+    result: Any,
+    error: BaseException | None,
+) -> None:
+    for observer, send_observer in each:
+        try:
+            send_observer.receiver_finished(index, result, error)
+        except Exception as failure:
+            observer_failed(observer, "receiver_finished", failure)
+
+
 def _run_wrapped(
     self: DjangoSignal, send: Send, sender: Any, named: dict[str, Any]
 ) -> list[tuple[Any, Any]]:
-    # A subclass's _live_receivers may send another signal before it
-    # calls ours: that send puts back the pending send it found.
+    # A subclass's _live_receivers may send another signal before it calls
+    # ours: that send puts back the pending send it found, whether its own
+    # was taken or not.
     previous, _pending.send = _pending.send, send
     try:
         responses = _original[send.method](self, sender, **named)
@@ -763,34 +926,42 @@ def _run_wrapped(
         _finish(send, error)
         raise
     finally:
-        if _pending.send is send:  # Django returned before looking
-            _pending.send = previous
+        _pending.send = previous
     _finish(send, None)
     return _unwrap(responses)
 
 
 def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
     def patched(self: DjangoSignal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+        # Read once: add_observer() and remove_observer() replace it whole.
+        wide, declining = _wide
+        scope = _context.get()
+        if scope is not None and not scope.open:
+            scope = scope.reopened()  # the rule of _scope(), written out
         if (
             not self.receivers
             or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
         ):
             # Django returns [] at once: decide that before building anything.
-            state = _context.get()
-            if state is None and not _process_observers:
+            if scope is None and not wide:
                 send = None
             elif (
-                state is not None
-                and len(state[0]) == 1
-                and not _process_observers
-                and self not in state[1]
+                scope is not None
+                and not wide
+                and len(scope.observers) == 1
+                and self not in scope.muted
             ):
                 # One observer (a recording) and no mute: written out.
-                observer = state[0][0]
+                observer = scope.observers[0]
+                try:
+                    dealt_with = observer.send_unheard(self, sender)
+                except Exception as error:
+                    observer_failed(observer, "send_unheard", error)
+                    dealt_with = True
                 send = (
                     None
-                    if observer.send_unheard(self, sender)
-                    else _start(self, method, sender, named, state[0], False)
+                    if dealt_with
+                    else _start(self, method, sender, named, scope.observers, False)
                 )
             else:
                 send = _unheard(self, method, sender, named)
@@ -801,22 +972,24 @@ def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
             if send is not None:
                 _finish(send, None)
             return []  # what Django's method returns here
-        state = _context.get()
-        if state is None:
-            if not _process_observers or (
+        if scope is None:
+            if not wide:
+                return _original[method](self, sender, **named)  # type: ignore[no-any-return]
+            if declining and len(wide) == 1:
                 # A lone tracer outside a sampled trace: written out, as it
                 # is every send of a production process.
-                _declining
-                and len(_process_observers) == 1
-                and _process_observers[0].declines(self, sender)
-            ):
-                return _original[method](self, sender, **named)  # type: ignore[no-any-return]
-            send = _start(self, method, sender, named, _process_observers, False)
+                observer = wide[0]
+                try:
+                    declined = observer.declines(self, sender)
+                except Exception as error:
+                    observer_failed(observer, "declines", error)
+                    declined = True
+                if declined:
+                    return _original[method](self, sender, **named)  # type: ignore[no-any-return]
+            send = _start(self, method, sender, named, wide, False)
         else:
-            observers = state[0]
-            if _process_observers:
-                observers = _process_observers + observers
-            send = _start(self, method, sender, named, observers, self in state[1])
+            observers = wide + scope.observers if wide else scope.observers
+            send = _start(self, method, sender, named, observers, self in scope.muted)
         if send is None:
             return _original[method](self, sender, **named)  # type: ignore[no-any-return]
         return _run(self, send, sender, named)
@@ -846,8 +1019,7 @@ def _make_async(method: str) -> Callable[..., Awaitable[list[tuple[Any, Any]]]]:
             _finish(send, error)
             raise
         finally:
-            if _pending.send is send:
-                _pending.send = previous
+            _pending.send = previous
         _finish(send, None)
         return _unwrap(responses)
 
@@ -911,16 +1083,13 @@ def is_patched() -> bool:
 
 @contextmanager
 def observing(observer: Observer) -> Iterator[None]:
-    """Hand the sends of the current thread or asyncio context to *observer*."""
-    _acquire()
-    state = _context.get()
-    observers, muted = state if state is not None else ((), frozenset())
-    token = _context.set(((*observers, observer), muted))
-    try:
+    """Hand the sends of the current thread or asyncio context to *observer*.
+
+    It sees exactly the sends made in this context (tasks made in it
+    included) until the block ends.
+    """
+    with _in_scope(observer, frozenset()):
         yield
-    finally:
-        _context.reset(token)
-        _release()
 
 
 @contextmanager
@@ -929,34 +1098,54 @@ def muting(signals: frozenset[DjangoSignal]) -> Iterator[None]:
 
     A muted send still reaches the observers, with :attr:`Send.muted` set.
     """
+    with _in_scope(None, signals):
+        yield
+
+
+@contextmanager
+def _in_scope(
+    observer: Observer | None, muted: frozenset[DjangoSignal]
+) -> Iterator[None]:
     _acquire()
-    state = _context.get()
-    observers, muted = state if state is not None else ((), frozenset())
-    token = _context.set((observers, muted | signals))
+    try:
+        scope = _Scope(_context.get(), observer, muted)
+        token = _context.set(scope)
+    except BaseException:
+        _release()
+        raise
     try:
         yield
     finally:
-        _context.reset(token)
-        _release()
+        scope.end()
+        try:
+            # Raises when left in another context than it was entered in.
+            _context.reset(token)
+        finally:
+            _release()
 
 
 def add_observer(observer: Observer) -> None:
     """Hand every send, in every thread, to *observer* until it is removed."""
-    global _process_observers, _declining
+    global _wide
     _acquire()
     with _patch_lock:
-        _process_observers = (*_process_observers, observer)
-        _declining = any(each.may_decline for each in _process_observers)
+        observers = (*_wide[0], observer)
+        _wide = (observers, any(each.may_decline for each in observers))
 
 
 def remove_observer(observer: Observer) -> None:
     """Stop handing sends to *observer*, added by :func:`add_observer`."""
-    global _process_observers, _declining
+    global _wide
     with _patch_lock:
-        if observer not in _process_observers:
+        if observer not in _wide[0]:
             raise ValueError(f"{observer!r} is not an observer of every send")
-        observers = list(_process_observers)
+        observers = list(_wide[0])
         observers.remove(observer)
-        _process_observers = tuple(observers)
-        _declining = any(each.may_decline for each in _process_observers)
+        _wide = (tuple(observers), any(each.may_decline for each in observers))
     _release()
+
+
+def running_sends() -> list[Send]:
+    """The sends whose receivers run now, in any thread or task (for tests:
+    empty once every send has returned)."""
+    return [send for send, _ in list(_running.values())]

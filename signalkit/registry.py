@@ -183,7 +183,20 @@ class Registry:
         return None if pending is None else f"<signal defined at {pending.defined_at}>"
 
     def _waiting(self, signal: DjangoSignal) -> _Pending | None:
-        return self._pending.get(id(signal)) or self._unbound.get(id(signal))
+        for store in (self._pending, self._unbound):
+            pending = store.get(id(signal))
+            # Under the id of a dead signal, another object may live now.
+            if pending is not None and pending.signal() is signal:
+                return pending
+        return None
+
+    def _forget(self, dead: weakref.ref[DjangoSignal]) -> None:
+        # A pending signal was collected: its id may be reused at once. Run
+        # by the garbage collector at any point, so it takes no lock.
+        for store in (self._pending, self._unbound):
+            for key, pending in list(store.items()):
+                if pending.signal is dead:
+                    store.pop(key, None)
 
     def resolve(self, signal: DjangoSignal | str) -> DjangoSignal:
         """Return the signal for a signal object or a dotted name.
@@ -314,7 +327,12 @@ class Registry:
                 raise TypeError("registry.register(name=None) needs module=.")
             with self._lock:
                 self._pending[id(signal)] = _Pending(
-                    weakref.ref(signal), required, optional, doc, module, defined_at
+                    weakref.ref(signal, self._forget),
+                    required,
+                    optional,
+                    doc,
+                    module,
+                    defined_at,
                 )
             return None
         entry = RegistryEntry(
@@ -407,7 +425,7 @@ class Registry:
             for key, pending in list(self._pending.items()):
                 signal = pending.signal()
                 if signal is None:
-                    del self._pending[key]
+                    self._pending.pop(key, None)
                     continue
                 module = sys.modules.get(pending.module)
                 if module is None or _is_importing(module):
@@ -418,7 +436,7 @@ class Registry:
                     continue
                 self._name_pending(pending, f"{module.__name__}.{attribute}")
             for key, pending, signal in not_found:
-                del self._pending[key]
+                self._pending.pop(key, None)
                 twin = self._name_defined_at(pending.defined_at)
                 if twin is not None:
                     # The module was imported again: its new signal took the
@@ -446,7 +464,7 @@ class Registry:
             if not isinstance(value, DjangoSignal) or id(value) in self._names:
                 continue
             name = f"{module.__name__}.{attribute}"
-            waiting = self._unbound.get(id(value)) or self._pending.get(id(value))
+            waiting = self._waiting(value)
             if waiting is not None:
                 # Made by a factory function elsewhere: named where it lands.
                 self._name_pending(waiting, name)
@@ -464,7 +482,7 @@ class Registry:
         self._resolve_pending()
         for key, pending in list(self._unbound.items()):
             if pending.signal() is None:
-                del self._unbound[key]
+                self._unbound.pop(key, None)
             elif pending.module in modules:
                 raise SignalNameError(_unnamed_message(pending))
 
