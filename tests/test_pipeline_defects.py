@@ -26,9 +26,11 @@ from signalkit.pipeline import (
     Send,
     SendObserver,
     add_observer,
+    dispatch,
     is_patched,
     observing,
     remove_observer,
+    scopes,
 )
 from signalkit.testing import mute
 
@@ -484,7 +486,7 @@ def test_removing_an_observer_at_any_line_of_a_send_never_breaks_it(
     # the pipeline's send method: try each of them in turn.
     signal = DjangoSignal()
     signal.connect(ok)
-    code = pipeline._PATCHES[method].__code__
+    code = dispatch.PATCHES[method].__code__
     at = 1
     while True:
         observer = Declining()
@@ -495,7 +497,7 @@ def test_removing_an_observer_at_any_line_of_a_send_never_breaks_it(
             responses = getattr(signal, method)(None)
         finally:
             sys.settrace(None)
-            if observer in pipeline._wide[0]:
+            if observer in scopes.wide[0]:
                 remove_observer(observer)
         assert responses == [(ok, "fine")], at
         if trace.lines < at:
