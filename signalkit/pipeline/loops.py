@@ -12,6 +12,10 @@ wrapped for that send by our ``_live_receivers``.
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import inspect
+import textwrap
 from collections.abc import Awaitable, Callable
 from operator import itemgetter
 from typing import Any
@@ -28,12 +32,59 @@ from signalkit.pipeline.wrapping import AsyncReceiver, Receiver, pending, unwrap
 original: dict[str, Any] = {}
 
 
+def fingerprint(function: Any) -> str | None:
+    """A SHA-256 of the source of *function*'s body (its docstring left out),
+    or ``None`` when its source cannot be read.
+
+    Source, not bytecode: it is the same under every Python version.
+    """
+    try:
+        source = textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError):
+        return None
+    node = ast.parse(source).body[0]
+    if not isinstance(node, ast.FunctionDef):
+        return None
+    body = node.body
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    lines = source.splitlines()[body[0].lineno - 1 : node.end_lineno]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+# The bodies of Django's send() and send_robust() whose sync receiver loop
+# run_send() and run_each() copy, by fingerprint, with the Django versions
+# that have them. Async receivers always go to Django's own method, so the
+# differences between versions (gather or _run_parallel) do not matter here.
+DJANGO_LOOPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "send": {
+        "40ce1b66f1a43cbb26fef6cfa742332c89fed0a3afd409e86a140e559f5fa7aa": (
+            "5.2",
+            "6.0",
+        ),
+        "3c39e1ba906366ce74be7500372f06adf825c5e39dc4af92d896e8bf768e0b8c": ("6.1",),
+    },
+    "send_robust": {
+        "626d17c2edb492195d61999f1d020981ca12c8ddefe9a4d94bcd51d300d83f5f": (
+            "5.2",
+            "6.0",
+        ),
+        "ea8c7113038a082732d1fba3404520e83e9fdb244de6f671bc8bf1daa6b05ccd": ("6.1",),
+    },
+}
+
+_checked: dict[tuple[Any, str], bool] = {}
+
+
 def is_djangos(function: Any, method: str) -> bool:
-    """Whether *function* is ``django.dispatch.Signal``'s own *method*."""
-    return (
-        getattr(function, "__module__", None) == "django.dispatch.dispatcher"
-        and getattr(function, "__qualname__", None) == f"Signal.{method}"
-    )
+    """Whether *function* is a ``django.dispatch.Signal.<method>`` whose sync
+    receiver loop is the one copied here (checked once per function)."""
+    known = _checked.get((function, method))
+    if known is None:
+        known = _checked[(function, method)] = (
+            fingerprint(function) in DJANGO_LOOPS[method]
+        )
+    return known
 
 
 # Per method: whether the pipeline may run Django's sync receiver loop itself
@@ -88,12 +139,12 @@ def run_send(
 ) -> list[tuple[Any, Any]]:
     """Django's ``send``/``send_robust`` for an observed send.
 
-    For sync receivers, with Django's own method in place, Django's receiver
-    loop runs here, statement for statement (it is the same in every
-    supported Django; tox runs Django's own suites against it), taking one
-    ``perf_counter_ns()`` stamp per receiver: a wrapper per receiver would
-    cost more than most receivers do. Otherwise Django's method runs the
-    send, each receiver wrapped by our ``_live_receivers``.
+    For sync receivers, while the method we replaced is Django's own (see
+    :func:`is_djangos`), Django's receiver loop runs here, statement for
+    statement, with two ``perf_counter_ns()`` stamps per receiver and the
+    per-receiver events only for observers that ask for them: a wrapper per
+    receiver would cost more than most receivers do. Otherwise Django's
+    method runs the send, each receiver wrapped by our ``_live_receivers``.
     """
     method = send.method
     if not own_loop[method] or send.muted:
@@ -111,49 +162,66 @@ def run_send(
         # Django's method runs the send, and finds them again (or, connected
         # by another thread since the check above, for the first time).
         return run_wrapped(self, send, sender, named)
-    if send.per_receiver:
-        return run_each(self, send, sender, named, sync_receivers)
+    each = send.per_receiver
     responses: list[tuple[Any, Any]] = []
     now = now_ns
-    stamps = [now()]
-    stamp = stamps.append
+    starts: list[int | None] = []
+    ends: list[int | None] = []
+    start, end = starts.append, ends.append
     respond = responses.append
     errors: dict[int, BaseException] = {}
     send._responses = responses
     key = send._key
     previous = running.get(key)
     running[key] = (send, None)
+    # The one copy of Django's loops (sync receivers only).
     try:
         if method == "send":
             for receiver in sync_receivers:
+                if each:
+                    receiver_started_each(each, send, receiver, len(responses))
+                start(now())
                 response = receiver(signal=self, sender=sender, **named)
-                stamp(now())
+                end(now())
+                if each:
+                    receiver_finished_each(each, len(responses), response, None)
                 respond((receiver, response))
         else:
             for receiver in sync_receivers:
+                if each:
+                    receiver_started_each(each, send, receiver, len(responses))
+                start(now())
                 try:
                     response = receiver(signal=self, sender=sender, **named)
                 except Exception as err:
-                    stamp(now())
+                    end(now())
                     errors[len(responses)] = err
+                    if each:
+                        receiver_finished_each(each, len(responses), None, err)
                     self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
                     respond((receiver, err))
                 else:
-                    stamp(now())
+                    end(now())
+                    if each:
+                        receiver_finished_each(each, len(responses), response, None)
                     respond((receiver, response))
     except BaseException as error:
         # The receiver at len(responses) raised (or logging its failure did).
         failed = len(responses)
-        if len(stamps) == failed + 1:
-            stamp(now())
-        errors[failed] = error
+        if len(ends) < len(starts):  # the receiver itself raised
+            end(now())
+            errors[failed] = error
+            if each:
+                receiver_finished_each(each, failed, None, error)
+        else:  # logging its failure did: that is what the send raises
+            errors[failed] = error
         # The receivers after it never ran.
-        never: list[None] = [None] * (len(sync_receivers) - failed - 1)
+        never: list[None] = [None] * (len(sync_receivers) - len(starts))
         send.receivers = sync_receivers
         send.sync_count = len(sync_receivers)
-        send.results = [*map(_response, responses), None, *never]
-        send.receiver_started_ns = [*stamps[:-1], *never]
-        send.receiver_ended_ns = [*stamps[1:], *never]
+        send.results = [*map(_response, responses), None, *never][: len(sync_receivers)]
+        send.receiver_started_ns = [*starts, *never]
+        send.receiver_ended_ns = [*ends, *never]
         send.errors = errors
         finish_send(send, error)
         raise
@@ -165,71 +233,10 @@ def run_send(
     send.receivers = sync_receivers
     send.results = list(map(_response, responses))
     send.sync_count = len(sync_receivers)
-    send.receiver_started_ns = stamps[:-1]
-    send.receiver_ended_ns = stamps[1:]
+    send.receiver_started_ns = starts
+    send.receiver_ended_ns = ends
     if errors:
         send.errors = errors
-    finish_send(send, None)
-    return responses
-
-
-def run_each(
-    self: DjangoSignal,
-    send: Send,
-    sender: Any,
-    named: dict[str, Any],
-    sync_receivers: list[Callable[..., Any]],
-) -> list[tuple[Any, Any]]:
-    """:func:`run_send`'s loop with the events of each receiver, for observers
-    that ask for them (a tracer, the slow-receiver log)."""
-    robust = send.method == "send_robust"
-    each = send.per_receiver
-    count = len(sync_receivers)
-    started: list[int | None] = [None] * count
-    ended: list[int | None] = [None] * count
-    results: list[Any] = [None] * count
-    errors: dict[int, BaseException] = {}
-    send.receivers, send.sync_count = sync_receivers, count
-    send.receiver_started_ns, send.receiver_ended_ns = started, ended
-    send.results, send.errors = results, errors
-    responses: list[tuple[Any, Any]] = []
-    send._responses = responses
-    now = now_ns
-    key = send._key
-    previous = running.get(key)
-    running[key] = (send, None)
-    try:
-        for index, receiver in enumerate(sync_receivers):
-            seen = Receiver(receiver, send, index)
-            for observer, send_observer in each:
-                try:
-                    send_observer.receiver_started(index, seen)
-                except Exception as failure:
-                    observer_failed(observer, "receiver_started", failure)
-            started[index] = now()
-            try:
-                response = receiver(signal=self, sender=sender, **named)
-            except BaseException as err:
-                ended[index] = now()
-                errors[index] = err
-                receiver_finished_each(each, index, None, err)
-                if not robust or not isinstance(err, Exception):
-                    raise
-                self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
-                response = err
-            else:
-                ended[index] = now()
-                receiver_finished_each(each, index, response, None)
-            results[index] = response
-            responses.append((receiver, response))
-    except BaseException as error:
-        finish_send(send, error)
-        raise
-    finally:
-        if previous is None:
-            del running[key]
-        else:
-            running[key] = previous
     finish_send(send, None)
     return responses
 
@@ -245,6 +252,20 @@ def receiver_finished_each(
             send_observer.receiver_finished(index, result, error)
         except Exception as failure:
             observer_failed(observer, "receiver_finished", failure)
+
+
+def receiver_started_each(
+    each: tuple[tuple[Observer, SendObserver], ...],
+    send: Send,
+    receiver: Callable[..., Any],
+    index: int,
+) -> None:
+    seen = Receiver(receiver, send, index)
+    for observer, send_observer in each:
+        try:
+            send_observer.receiver_started(index, seen)
+        except Exception as failure:
+            observer_failed(observer, "receiver_started", failure)
 
 
 def run_wrapped(
