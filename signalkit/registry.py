@@ -423,12 +423,10 @@ class Registry:
         with self._lock:
             not_found: list[tuple[int, _Pending, DjangoSignal]] = []
             for key, pending in list(self._pending.items()):
+                # A dead signal's entry is taken out by _forget().
                 signal = pending.signal()
-                if signal is None:
-                    self._pending.pop(key, None)
-                    continue
                 module = sys.modules.get(pending.module)
-                if module is None or _is_importing(module):
+                if signal is None or module is None or _is_importing(module):
                     continue
                 attribute = _attribute_of(module, signal)
                 if attribute is None:
@@ -480,10 +478,8 @@ class Registry:
     def check_all_named(self, modules: Sequence[str]) -> None:
         """Raise for a signalkit signal defined in *modules* that has no name."""
         self._resolve_pending()
-        for key, pending in list(self._unbound.items()):
-            if pending.signal() is None:
-                self._unbound.pop(key, None)
-            elif pending.module in modules:
+        for pending in list(self._unbound.values()):
+            if pending.module in modules and pending.signal() is not None:
                 raise SignalNameError(_unnamed_message(pending))
 
 

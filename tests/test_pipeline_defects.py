@@ -492,11 +492,12 @@ def test_removing_an_observer_at_any_line_of_a_send_never_breaks_it(
         observer = Declining()
         add_observer(observer)
         trace = RemoveAtLine(code, at, observer)
+        coverage = sys.gettrace()  # coverage's tracer, given back after
         sys.settrace(trace)
         try:
             responses = getattr(signal, method)(None)
         finally:
-            sys.settrace(None)
+            sys.settrace(coverage)
             if observer in scopes.wide[0]:
                 remove_observer(observer)
         assert responses == [(ok, "fine")], at
@@ -587,3 +588,166 @@ def test_an_asend_span_has_its_code_location() -> None:
 def _nothing_left_behind() -> Iterator[None]:
     yield
     assert not is_patched()
+
+
+# Around the defects: the paths their fixes opened.
+
+
+@pytest.mark.parametrize(
+    ("event", "wide"),
+    [("send_unheard", False), ("declines", True)],
+    ids=["lone-recording-send_unheard", "lone-tracer-declines"],
+)
+def test_a_lone_observer_that_raises_before_a_send_is_built_leaves_it_to_django(
+    event: str, wide: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    signal, empty = DjangoSignal(), DjangoSignal()
+    signal.connect(ok)
+    failing = Failing(event)
+    with caplog.at_level(logging.ERROR, logger="signalkit"):
+        if wide:
+            add_observer(failing)
+        try:
+            with observing(failing) if not wide else _nothing():
+                assert empty.send(None) == []
+                assert signal.send(None) == [(ok, "fine")]
+        finally:
+            if wide:
+                remove_observer(failing)
+    [failure] = [r for r in caplog.records if r.name == "signalkit"]
+    assert f"<Failing in {event}>" in failure.getMessage()
+
+
+class Nameless(Failing):
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_an_observer_without_repr_or_hash_is_named_by_its_class_every_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    signal = DjangoSignal()
+    signal.connect(ok)
+    with (
+        caplog.at_level(logging.ERROR, logger="signalkit"),
+        observing(Nameless("send_started")),
+    ):
+        signal.send(None)
+        signal.send(None)
+    failures = [r.getMessage() for r in caplog.records if r.name == "signalkit"]
+    assert len(failures) == 2  # cannot be remembered: logged each time
+    assert f"<{__name__}.Nameless>" in failures[0]
+
+
+def test_a_task_made_in_an_inner_block_is_seen_by_the_outer_one_only() -> None:
+    signal = DjangoSignal()
+    signal.connect(ok)
+
+    async def main() -> tuple[list[str], list[str]]:
+        go = asyncio.Event()
+
+        async def later() -> None:
+            await go.wait()
+            signal.send("sync")
+            await signal.asend("async")
+
+        with record() as outer:
+            with record() as inner:
+                task = asyncio.ensure_future(later())
+            go.set()
+            await task
+        return (
+            [send.sender_label for send in outer.sends],
+            [send.sender_label for send in inner.sends],
+        )
+
+    assert asyncio.run(main()) == (["'sync'", "'async'"], [])
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_a_receiver_of_a_released_send_runs_unobserved(is_async: bool) -> None:
+    events = Failing("nothing")
+    send = Send(DjangoSignal(), "asend", None, {}, False, None)
+    send.per_receiver = ((events, events),)
+    send._release()
+
+    async def answer(**kwargs: Any) -> int:
+        return 42
+
+    def plain(**kwargs: Any) -> int:
+        return 42
+
+    if is_async:
+        wrapped = pipeline.AsyncReceiver(answer, send, 0)
+        assert asyncio.run(wrapped(signal=None, sender=None)) == 42
+    else:
+        assert Receiver(plain, send, 0)(signal=None, sender=None) == 42
+    assert no_running_sends()
+
+
+def test_a_span_without_a_site_has_no_code_location(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        InMemorySpanExporter,
+    )
+
+    from signalkit.contrib.opentelemetry import SignalkitInstrumentor
+    from signalkit.pipeline import send as send_module
+
+    monkeypatch.setattr(send_module, "_INTERNAL_DIRS", ("",))  # every frame
+    monkeypatch.setattr(send_module, "_internal_files", {})
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    signal = DjangoSignal()
+    signal.connect(ok)
+    instrumentor = SignalkitInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        with provider.get_tracer("tests").start_as_current_span("request"):
+            signal.send(None)
+    finally:
+        instrumentor.uninstrument()
+    [span] = [s for s in memory.get_finished_spans() if s.name.startswith("send ")]
+    assert span.attributes is not None
+    assert "code.file.path" not in span.attributes
+
+
+def test_a_receiver_that_makes_its_own_span_current_leaves_it_to_the_sender() -> None:
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from signalkit.contrib.opentelemetry import SignalkitInstrumentor
+
+    provider = TracerProvider()
+    tracer = provider.get_tracer("tests")
+    signal = DjangoSignal()
+
+    def own_span(sender: Any, **kwargs: Any) -> None:
+        span = tracer.start_span("receiver's own")
+        otel_context.attach(trace.set_span_in_context(span))
+
+    signal.connect(own_span)
+
+    def send() -> str:
+        def in_context() -> str:
+            with tracer.start_as_current_span("request"):
+                signal.send(None)
+                return trace.get_current_span().name  # type: ignore[attr-defined,no-any-return]
+
+        return contextvars.copy_context().run(in_context)
+
+    plain = send()
+    instrumentor = SignalkitInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        traced = send()
+    finally:
+        instrumentor.uninstrument()
+    assert traced == plain == "receiver's own"

@@ -91,13 +91,9 @@ def muting(signals: frozenset[DjangoSignal]) -> Iterator[None]:
 def _in_scope(
     observer: Observer | None, muted: frozenset[DjangoSignal]
 ) -> Iterator[None]:
+    scope = Scope(context.get(), observer, muted)
+    token = context.set(scope)
     _acquire()
-    try:
-        scope = Scope(context.get(), observer, muted)
-        token = context.set(scope)
-    except BaseException:
-        _release()
-        raise
     try:
         yield
     finally:
