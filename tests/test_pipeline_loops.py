@@ -9,6 +9,7 @@ import django
 import pytest
 from django.dispatch import Signal as DjangoSignal
 
+from signalkit import fingerprints
 from signalkit.pipeline import Observer, Send, SendObserver, loops, observing
 from signalkit.pipeline.wrapping import Receiver
 
@@ -19,14 +20,30 @@ DJANGO = f"{django.VERSION[0]}.{django.VERSION[1]}"
 def test_the_running_djangos_loop_is_the_one_copied(method: str) -> None:
     # Fails when a supported Django changes send() or send_robust(): compare
     # the new loop with loops.run_send(), then add its fingerprint.
-    found = loops.fingerprint(DjangoSignal.__dict__[method])
-    assert found in loops.DJANGO_LOOPS[method], (method, DJANGO, found)
-    assert DJANGO in loops.DJANGO_LOOPS[method][found]
+    found = fingerprints.fingerprint(DjangoSignal.__dict__[method])
+    assert found in fingerprints.DJANGO_LOOPS[method], (method, DJANGO, found)
+    assert DJANGO in fingerprints.DJANGO_LOOPS[method][found]
 
 
 def test_a_method_without_source_or_not_a_function_has_no_fingerprint() -> None:
-    assert loops.fingerprint(len) is None
-    assert loops.fingerprint(DjangoSignal.asend) is None  # a coroutine function
+    made: dict[str, Any] = {}
+    exec("def send(self, sender, **named):\n    return []\n", made)  # no file
+    assert fingerprints.fingerprint(made["send"]) is None
+    assert fingerprints.fingerprint(len) is None
+    assert fingerprints.fingerprint(DjangoSignal.asend) is None  # a coroutine function
+    assert not fingerprints.is_djangos(made["send"], "send")
+
+
+def test_a_declared_signal_no_receiver_hears_is_seen_by_an_observer() -> None:
+    # signalkit.Signal answers [] itself only while Django's own method is
+    # in place: with the pipeline's, the send reaches the observers.
+    from signalkit import Signal, record
+
+    unheard = Signal(name="tests.loops.unheard")
+    with record(fold_empty=True) as recorder:
+        assert unheard.send(sender=None) == []
+        assert unheard.send_robust(sender=None) == []
+    assert recorder.folded == {("tests.loops.unheard", "None"): 2}
 
 
 class Counts(Observer):

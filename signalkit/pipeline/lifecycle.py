@@ -16,8 +16,9 @@ from contextlib import contextmanager
 
 from django.dispatch import Signal as DjangoSignal
 
+from signalkit.fingerprints import is_djangos
 from signalkit.pipeline.dispatch import PATCHES
-from signalkit.pipeline.loops import is_djangos, original, own_loop
+from signalkit.pipeline.loops import original, own_loop
 from signalkit.pipeline.observers import Observer
 from signalkit.pipeline.scopes import Scope, add_wide, context, remove_wide
 

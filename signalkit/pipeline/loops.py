@@ -3,19 +3,15 @@ receiver loops, and Django's own methods with wrapped receivers.
 
 A ``send()`` or ``send_robust()`` to sync receivers only runs Django's
 receiver loop here, statement for statement, with no wrapper per receiver
-(one ``perf_counter_ns()`` stamp per receiver), but only while the method we
-replaced is the one the loop was copied from: :func:`is_djangos` compares a
-fingerprint of its source with those of the supported Django versions.
+(two ``perf_counter_ns()`` stamps per receiver), but only while the method we
+replaced is the one the loop was copied from
+(:func:`signalkit.fingerprints.is_djangos`).
 Any other observed send runs the method we replaced, with each receiver
 wrapped for that send by our ``_live_receivers``.
 """
 
 from __future__ import annotations
 
-import ast
-import hashlib
-import inspect
-import textwrap
 from collections.abc import Awaitable, Callable
 from operator import itemgetter
 from typing import Any
@@ -30,61 +26,6 @@ from signalkit.pipeline.wrapping import AsyncReceiver, Receiver, pending, unwrap
 
 # What each hooked attribute held before we patched it.
 original: dict[str, Any] = {}
-
-
-def fingerprint(function: Any) -> str | None:
-    """A SHA-256 of the source of *function*'s body (its docstring left out),
-    or ``None`` when its source cannot be read.
-
-    Source, not bytecode: it is the same under every Python version.
-    """
-    try:
-        source = textwrap.dedent(inspect.getsource(function))
-    except (OSError, TypeError):
-        return None
-    node = ast.parse(source).body[0]
-    if not isinstance(node, ast.FunctionDef):
-        return None
-    body = node.body
-    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
-    lines = source.splitlines()[body[0].lineno - 1 : node.end_lineno]
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
-
-# The bodies of Django's send() and send_robust() whose sync receiver loop
-# run_send() and run_each() copy, by fingerprint, with the Django versions
-# that have them. Async receivers always go to Django's own method, so the
-# differences between versions (gather or _run_parallel) do not matter here.
-DJANGO_LOOPS: dict[str, dict[str, tuple[str, ...]]] = {
-    "send": {
-        "40ce1b66f1a43cbb26fef6cfa742332c89fed0a3afd409e86a140e559f5fa7aa": (
-            "5.2",
-            "6.0",
-        ),
-        "3c39e1ba906366ce74be7500372f06adf825c5e39dc4af92d896e8bf768e0b8c": ("6.1",),
-    },
-    "send_robust": {
-        "626d17c2edb492195d61999f1d020981ca12c8ddefe9a4d94bcd51d300d83f5f": (
-            "5.2",
-            "6.0",
-        ),
-        "ea8c7113038a082732d1fba3404520e83e9fdb244de6f671bc8bf1daa6b05ccd": ("6.1",),
-    },
-}
-
-_checked: dict[tuple[Any, str], bool] = {}
-
-
-def is_djangos(function: Any, method: str) -> bool:
-    """Whether *function* is a ``django.dispatch.Signal.<method>`` whose sync
-    receiver loop is the one copied here (checked once per function)."""
-    known = _checked.get((function, method))
-    if known is None:
-        known = _checked[(function, method)] = (
-            fingerprint(function) in DJANGO_LOOPS[method]
-        )
-    return known
 
 
 # Per method: whether the pipeline may run Django's sync receiver loop itself
