@@ -751,3 +751,68 @@ def test_a_receiver_that_makes_its_own_span_current_leaves_it_to_the_sender() ->
     finally:
         instrumentor.uninstrument()
     assert traced == plain == "receiver's own"
+
+
+def test_a_cancelled_asend_leaves_nothing_behind() -> None:
+    signal = DjangoSignal()
+    started = asyncio.Event()
+
+    async def forever(sender: Any, **kwargs: Any) -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    signal.connect(forever)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(signal.asend(sender=None))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    with record() as recorder:
+        asyncio.run(main())
+    assert recorder.sends[0].exception_type == "CancelledError"
+    assert no_running_sends()
+
+
+def test_every_receiver_span_of_an_asend_that_raised_ends() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        InMemorySpanExporter,
+    )
+
+    from signalkit.contrib.opentelemetry import SignalkitInstrumentor
+
+    signal = DjangoSignal()
+
+    async def raising(sender: Any, **kwargs: Any) -> None:
+        raise KeyError("async broke")
+
+    async def late(sender: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.05)
+
+    signal.connect(raising)
+    signal.connect(late)
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    instrumentor = SignalkitInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+
+    async def main() -> None:
+        with provider.get_tracer("tests").start_as_current_span("request"):
+            with pytest.raises(KeyError):
+                await signal.asend(sender=None)
+            await asyncio.sleep(0.2)
+
+    try:
+        asyncio.run(main())
+    finally:
+        instrumentor.uninstrument()
+    spans = memory.get_finished_spans()
+    receivers = sorted(s.name.rpartition(".")[2] for s in spans if "<locals>" in s.name)
+    assert receivers == ["late", "raising"]  # both ended
+    assert [s.name.startswith("send ") for s in spans].count(True) == 1
+    assert no_running_sends()
