@@ -12,9 +12,10 @@ wrapped for that send by our ``_live_receivers``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
-from operator import itemgetter
-from typing import Any
+from operator import itemgetter, sub
+from typing import Any, cast
 
 from django.dispatch import Signal as DjangoSignal
 
@@ -81,29 +82,69 @@ def run_send(
     """Django's ``send``/``send_robust`` for an observed send.
 
     For sync receivers, while the method we replaced is Django's own (see
-    :func:`is_djangos`), Django's receiver loop runs here, statement for
-    statement, with two ``perf_counter_ns()`` stamps per receiver and the
-    per-receiver events only for observers that ask for them: a wrapper per
-    receiver would cost more than most receivers do. Otherwise Django's
-    method runs the send, each receiver wrapped by our ``_live_receivers``.
+    :func:`is_djangos`), Django's receiver loop runs here (:func:`_loop`)
+    with two ``perf_counter_ns()`` stamps per receiver and the per-receiver
+    events only for observers that ask for them: a wrapper per receiver would
+    cost more than most receivers do. Otherwise Django's method runs the
+    send, each receiver wrapped by our ``_live_receivers``.
     """
     method = send.method
     if not own_loop[method] or send.muted:
         return run_wrapped(self, send, sender, named)
+    sync_receivers = _sync_receivers(self, sender)
+    if sync_receivers is None:
+        return run_wrapped(self, send, sender, named)
+    return _loop(self, method, sender, named, sync_receivers, send, None)
+
+
+def run_timed(
+    self: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    timer: Observer,
+) -> list[tuple[Any, Any]] | None:
+    """A send whose only observer is *timer* (see :attr:`Observer.threshold_ns`):
+    Django's loop with the stamps and no send built, unless a receiver was
+    slower than the threshold. ``None`` when the loop cannot run it (async
+    receivers): the caller observes the send as usual."""
+    sync_receivers = _sync_receivers(self, sender)
+    if sync_receivers is None:
+        return None
+    return _loop(self, method, sender, named, sync_receivers, None, timer)
+
+
+def _sync_receivers(self: DjangoSignal, sender: Any) -> list[Callable[..., Any]] | None:
+    # The receivers for Django's loop; None when Django's method must run the
+    # send (async receivers).
     if type(self)._live_receivers is _live_receivers:
         # Ours, on top of Django's (or sentry-sdk's below ours): asking what
         # ours would only pass on twice changes nothing.
         sync_receivers, async_receivers = original["_live_receivers"](self, sender)
     elif any(map(_is_async, self.receivers)):
         # A subclass's method, or a patch on top of ours, is asked once.
-        return run_wrapped(self, send, sender, named)
+        return None
     else:
         sync_receivers, async_receivers = self._live_receivers(sender)
     if async_receivers:
         # Django's method runs the send, and finds them again (or, connected
         # by another thread since the check above, for the first time).
-        return run_wrapped(self, send, sender, named)
-    each = send.per_receiver
+        return None
+    return cast("list[Callable[..., Any]]", sync_receivers)
+
+
+def _loop(
+    self: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    sync_receivers: list[Callable[..., Any]],
+    send: Send | None,
+    timer: Observer | None,
+) -> list[tuple[Any, Any]]:
+    # The one copy of Django's loops (send, send_robust), sync receivers only,
+    # for an observed *send*, or for *timer* alone (no send built yet).
+    each = () if send is None else send.per_receiver
     responses: list[tuple[Any, Any]] = []
     now = now_ns
     starts: list[int | None] = []
@@ -111,11 +152,11 @@ def run_send(
     start, end = starts.append, ends.append
     respond = responses.append
     errors: dict[int, BaseException] = {}
-    send._responses = responses
-    key = send._key
-    previous = running.get(key)
-    running[key] = (send, None)
-    # The one copy of Django's loops (sync receivers only).
+    if send is not None:
+        send._responses = responses
+        key = send._key
+        previous = running.get(key)
+        running[key] = (send, None)
     try:
         if method == "send":
             for receiver in sync_receivers:
@@ -158,28 +199,106 @@ def run_send(
             errors[failed] = error
         # The receivers after it never ran.
         never: list[None] = [None] * (len(sync_receivers) - len(starts))
-        send.receivers = sync_receivers
-        send.sync_count = len(sync_receivers)
-        send.results = [*map(_response, responses), None, *never][: len(sync_receivers)]
-        send.receiver_started_ns = [*starts, *never]
-        send.receiver_ended_ns = [*ends, *never]
-        send.errors = errors
-        finish_send(send, error)
+        results = [*map(_response, responses), None, *never][: len(sync_receivers)]
+        starts += never
+        ends += never
+        if send is not None:
+            _finish(send, sync_receivers, starts, ends, results, errors, error)
+        else:
+            _timed(
+                self,
+                method,
+                sender,
+                named,
+                sync_receivers,
+                starts,
+                ends,
+                results,
+                errors,
+                error,
+                timer,
+            )
         raise
     finally:
-        if previous is None:
-            del running[key]
-        else:
-            running[key] = previous
-    send.receivers = sync_receivers
-    send.results = list(map(_response, responses))
-    send.sync_count = len(sync_receivers)
+        if send is not None:
+            if previous is None:
+                del running[key]
+            else:
+                running[key] = previous
+    results = list(map(_response, responses))
+    if send is not None:
+        _finish(send, sync_receivers, starts, ends, results, errors, None)
+    else:
+        _timed(
+            self,
+            method,
+            sender,
+            named,
+            sync_receivers,
+            starts,
+            ends,
+            results,
+            errors,
+            None,
+            timer,
+        )
+    return responses
+
+
+def _finish(
+    send: Send,
+    receivers: list[Callable[..., Any]],
+    starts: list[int | None],
+    ends: list[int | None],
+    results: list[Any],
+    errors: dict[int, BaseException],
+    error: BaseException | None,
+) -> None:
+    send.receivers = receivers
+    send.sync_count = len(receivers)
     send.receiver_started_ns = starts
     send.receiver_ended_ns = ends
+    send.results = results
     if errors:
         send.errors = errors
-    finish_send(send, None)
-    return responses
+    finish_send(send, error)
+
+
+def _timed(
+    self: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    receivers: list[Callable[..., Any]],
+    starts: list[int | None],
+    ends: list[int | None],
+    results: list[Any],
+    errors: dict[int, BaseException],
+    error: BaseException | None,
+    timer: Any,
+) -> None:
+    # The timer's send is built only when a receiver ran longer than its
+    # threshold: that is what it wants, and most sends are not slow.
+    threshold = timer.threshold_ns
+    try:
+        slow = max(map(sub, ends, starts), default=0) > threshold  # decided in C
+    except TypeError:  # None: a receiver never ran (one before it raised)
+        slow = any(
+            began is not None and finished is not None and finished - began > threshold
+            for began, finished in zip(starts, ends, strict=True)
+        )
+    if not slow:
+        return
+    send = Send(self, method, sender, named, False, sys._getframe())
+    send.started_ns = cast(int, starts[0])
+    try:
+        send_observer = timer.send_started(send)
+    except Exception as failure:
+        observer_failed(timer, "send_started", failure)
+        return
+    if send_observer is not None:
+        send.observed = ((timer, send_observer),)
+    _finish(send, receivers, starts, ends, results, errors, error)
 
 
 def receiver_finished_each(
@@ -197,11 +316,12 @@ def receiver_finished_each(
 
 def receiver_started_each(
     each: tuple[tuple[Observer, SendObserver], ...],
-    send: Send,
+    send: Send | None,
     receiver: Callable[..., Any],
     index: int,
 ) -> None:
-    seen = Receiver(receiver, send, index)
+    # Only called with observers of each receiver: of a send, then.
+    seen = Receiver(receiver, cast(Send, send), index)
     for observer, send_observer in each:
         try:
             send_observer.receiver_started(index, seen)

@@ -102,9 +102,20 @@ def current_scope() -> Scope | None:
     return scope.reopened()
 
 
-# Process-wide observers, and whether one of them may decline sends before
-# they are built: replaced as a whole, read once per send.
-wide: tuple[tuple[Observer, ...], bool] = ((), False)
+# Process-wide observers, whether one of them may decline sends before they
+# are built, and the one observer that only times receivers if it is alone
+# (Observer.threshold_ns): replaced as a whole, read once per send.
+wide: tuple[tuple[Observer, ...], bool, Observer | None] = ((), False, None)
+
+
+def _wide(observers: tuple[Observer, ...]) -> None:
+    global wide
+    timer = observers[0] if len(observers) == 1 else None
+    wide = (
+        observers,
+        any(each.may_decline for each in observers),
+        None if timer is None or timer.threshold_ns is None else timer,
+    )
 
 
 def observers_for(signal: DjangoSignal) -> tuple[tuple[Observer, ...], bool]:
@@ -214,16 +225,13 @@ def finish_send(send: Send, error: BaseException | None) -> None:
 
 def add_wide(observer: Observer) -> None:
     """Add a process-wide observer (under the life cycle's lock)."""
-    global wide
-    observers = (*wide[0], observer)
-    wide = (observers, any(each.may_decline for each in observers))
+    _wide((*wide[0], observer))
 
 
 def remove_wide(observer: Observer) -> None:
     """Remove a process-wide observer (under the life cycle's lock)."""
-    global wide
     if observer not in wide[0]:
         raise ValueError(f"{observer!r} is not an observer of every send")
     observers = list(wide[0])
     observers.remove(observer)
-    wide = (tuple(observers), any(each.may_decline for each in observers))
+    _wide(tuple(observers))
