@@ -189,7 +189,8 @@ def test_a_lone_timer_gets_every_send_to_async_receivers(timer: Timer) -> None:
         return 42
 
     signal.connect(answer)
-    assert [response for _, response in signal.send(sender=None)] == [42]
+    responses: list[Any] = [response for _, response in signal.send(sender=None)]
+    assert responses == [42]
     assert timer.finished == [([True], None)]  # observed as usual
 
 
