@@ -51,13 +51,15 @@ class Scope:
         self.adds = adds
         self.open = True  # this block and every block around it still run
         self.ended = False  # this block ended
-        self.children: WeakSet[Scope] = WeakSet()
+        self.children: WeakSet[Scope] | None = None  # made for the first child
         if parent is None:
             self.observers: tuple[Observer, ...] = (
                 () if observer is None else (observer,)
             )
             self.muted: frozenset[DjangoSignal] = adds
         else:
+            if parent.children is None:
+                parent.children = WeakSet()
             parent.children.add(self)
             self.observers = (
                 parent.observers if observer is None else (*parent.observers, observer)
@@ -70,7 +72,8 @@ class Scope:
         while closing:
             scope = closing.pop()
             scope.open = False
-            closing.extend(scope.children)
+            if scope.children is not None:
+                closing.extend(scope.children)
 
     def reopened(self) -> Scope | None:
         # What is left of a closed scope: the blocks in it that still run.
