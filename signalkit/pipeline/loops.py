@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from operator import itemgetter, sub
 from typing import Any, cast
 
@@ -202,22 +203,9 @@ def _loop(
         results = [*map(_response, responses), None, *never][: len(sync_receivers)]
         starts += never
         ends += never
-        if send is not None:
-            _finish(send, sync_receivers, starts, ends, results, errors, error)
-        else:
-            _timed(
-                self,
-                method,
-                sender,
-                named,
-                sync_receivers,
-                starts,
-                ends,
-                results,
-                errors,
-                error,
-                timer,
-            )
+        _close(self, method, sender, named, send, timer)(
+            sync_receivers, starts, ends, results, errors, error
+        )
         raise
     finally:
         if send is not None:
@@ -225,32 +213,26 @@ def _loop(
                 del running[key]
             else:
                 running[key] = previous
-    if send is not None:
-        _finish(
-            send,
-            sync_receivers,
-            starts,
-            ends,
-            list(map(_response, responses)),
-            errors,
-            None,
-        )
-    elif max(map(sub, ends, starts), default=0) > timer.threshold_ns:
-        # Decided in C: most sends are not slow.
-        _timed(
-            self,
-            method,
-            sender,
-            named,
-            sync_receivers,
-            starts,
-            ends,
-            list(map(_response, responses)),
-            errors,
-            None,
-            timer,
+    if send is not None or max(map(sub, ends, starts), default=0) > timer.threshold_ns:
+        # For a lone timer, decided in C: most sends are not slow.
+        _close(self, method, sender, named, send, timer)(
+            sync_receivers, starts, ends, list(map(_response, responses)), errors, None
         )
     return responses
+
+
+def _close(
+    self: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    send: Send | None,
+    timer: Any,
+) -> Callable[..., None]:
+    """Who gets what the loop did: the observed send, or a lone timer."""
+    if send is not None:
+        return partial(_finish, send)
+    return partial(_timed, self, method, sender, named, timer)
 
 
 def _finish(
@@ -277,13 +259,13 @@ def _timed(
     method: str,
     sender: Any,
     named: dict[str, Any],
+    timer: Any,
     receivers: list[Callable[..., Any]],
     starts: list[int | None],
     ends: list[int | None],
     results: list[Any],
     errors: dict[int, BaseException],
     error: BaseException | None,
-    timer: Any,
 ) -> None:
     # The timer's send is built only when a receiver ran longer than its
     # threshold: that is what it wants, and most sends are not slow.
