@@ -17,7 +17,8 @@ from signalkit.fingerprints import is_djangos, known
 from signalkit.registry import registry
 
 # Per method: function -> whether it is Django's own (filled by is_djangos()).
-_DJANGOS = {"send": known("send"), "send_robust": known("send_robust")}
+_DJANGOS_SEND = known("send")
+_DJANGOS_SEND_ROBUST = known("send_robust")
 
 
 def _definition_frame(signal: DjangoSignal) -> FrameType:
@@ -138,7 +139,7 @@ class Signal(DjangoSignal):
         if (
             not self.receivers
             or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
-        ) and (_DJANGOS["send"].get(method) or is_djangos(method, "send")):
+        ) and (_DJANGOS_SEND.get(method) or is_djangos(method, "send")):
             return []
         return method(self, sender, **named)
 
@@ -149,9 +150,7 @@ class Signal(DjangoSignal):
         if (
             not self.receivers
             or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
-        ) and (
-            _DJANGOS["send_robust"].get(method) or is_djangos(method, "send_robust")
-        ):
+        ) and (_DJANGOS_SEND_ROBUST.get(method) or is_djangos(method, "send_robust")):
             return []
         return method(self, sender, **named)
 

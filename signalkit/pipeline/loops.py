@@ -3,7 +3,8 @@ receiver loops, and Django's own methods with wrapped receivers.
 
 A ``send()`` or ``send_robust()`` to sync receivers only runs Django's
 receiver loop here, statement for statement, with no wrapper per receiver
-(two ``perf_counter_ns()`` stamps per receiver), but only while the method we
+(one ``perf_counter_ns()`` reading per receiver, two for observers of
+each receiver), but only while the method we
 replaced is the one the loop was copied from
 (:func:`signalkit.fingerprints.is_djangos`).
 Any other observed send runs the method we replaced, with each receiver
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
-from functools import partial
 from operator import itemgetter, sub
 from typing import Any, cast
 
@@ -158,14 +158,18 @@ def _loop(
         key = send._key
         previous = running.get(key)
         running[key] = (send, None)
+    # Without per-receiver events, a receiver starts when the one before it
+    # ended: one clock reading per receiver.
+    stamp = now()
     try:
         if method == "send":
             for receiver in sync_receivers:
                 if each:
                     receiver_started_each(each, send, receiver, len(responses))
-                start(now())
+                    stamp = now()
+                start(stamp)
                 response = receiver(signal=self, sender=sender, **named)
-                end(now())
+                end(stamp := now())
                 if each:
                     receiver_finished_each(each, len(responses), response, None)
                 respond((receiver, response))
@@ -173,18 +177,19 @@ def _loop(
             for receiver in sync_receivers:
                 if each:
                     receiver_started_each(each, send, receiver, len(responses))
-                start(now())
+                    stamp = now()
+                start(stamp)
                 try:
                     response = receiver(signal=self, sender=sender, **named)
                 except Exception as err:
-                    end(now())
+                    end(stamp := now())
                     errors[len(responses)] = err
                     if each:
                         receiver_finished_each(each, len(responses), None, err)
                     self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
                     respond((receiver, err))
                 else:
-                    end(now())
+                    end(stamp := now())
                     if each:
                         receiver_finished_each(each, len(responses), response, None)
                     respond((receiver, response))
@@ -203,8 +208,15 @@ def _loop(
         results = [*map(_response, responses), None, *never][: len(sync_receivers)]
         starts += never
         ends += never
-        _close(self, method, sender, named, send, timer)(
-            sync_receivers, starts, ends, results, errors, error
+        _close(
+            self,
+            method,
+            sender,
+            named,
+            send,
+            timer,
+            (sync_receivers, starts, ends, results, errors),
+            error,
         )
         raise
     finally:
@@ -215,8 +227,15 @@ def _loop(
                 running[key] = previous
     if send is not None or max(map(sub, ends, starts), default=0) > timer.threshold_ns:
         # For a lone timer, decided in C: most sends are not slow.
-        _close(self, method, sender, named, send, timer)(
-            sync_receivers, starts, ends, list(map(_response, responses)), errors, None
+        _close(
+            self,
+            method,
+            sender,
+            named,
+            send,
+            timer,
+            (sync_receivers, starts, ends, list(map(_response, responses)), errors),
+            None,
         )
     return responses
 
@@ -228,11 +247,21 @@ def _close(
     named: dict[str, Any],
     send: Send | None,
     timer: Any,
-) -> Callable[..., None]:
-    """Who gets what the loop did: the observed send, or a lone timer."""
+    done: tuple[
+        list[Callable[..., Any]],
+        list[int | None],
+        list[int | None],
+        list[Any],
+        dict[int, BaseException],
+    ],
+    error: BaseException | None,
+) -> None:
+    """Hand what the loop did (receivers, start and end stamps, results,
+    errors) to the observed send, or to a lone timer."""
     if send is not None:
-        return partial(_finish, send)
-    return partial(_timed, self, method, sender, named, timer)
+        _finish(send, *done, error)
+    else:
+        _timed(self, method, sender, named, timer, *done, error)
 
 
 def _finish(

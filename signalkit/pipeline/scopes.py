@@ -174,10 +174,25 @@ def start_send(
 
     *depth*: how many frames up the sender's call of the send method is.
     """
-    observers = without_decliners(observers, signal, sender)
+    if wide[1]:  # only a process-wide observer may decline
+        observers = without_decliners(observers, signal, sender)
     if not observers and not muted:
         return None
     send = Send(signal, method, sender, named, muted, sys._getframe(depth))
+    if len(observers) == 1:  # the usual case (one recording), written out
+        observer = observers[0]
+        try:
+            send_observer = observer.send_started(send)
+        except Exception as error:
+            observer_failed(observer, "send_started", error)
+            send_observer = None
+        if send_observer is None:
+            return send if muted else None
+        only = ((observer, send_observer),)
+        send.observed = only
+        if send_observer.per_receiver:
+            send.per_receiver = only
+        return send
     observed = []
     per_receiver = []
     for observer in observers:
