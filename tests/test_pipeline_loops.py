@@ -211,3 +211,12 @@ def test_a_lone_timer_that_raises_or_ignores_leaves_the_send_alone(
     assert timer.finished == []
     logged = [r for r in caplog.records if r.name == "signalkit"]
     assert len(logged) == (answer == "raise")
+
+
+def test_a_lone_timer_gets_nothing_from_a_fast_send_that_raised(timer: Timer) -> None:
+    signal = DjangoSignal()
+    signal.connect(fast)
+    signal.connect(failing)
+    with pytest.raises(ValueError, match="failed"):
+        signal.send(sender=None)
+    assert timer.finished == []
