@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import django
 import pytest
 from django.dispatch import Signal as DjangoSignal
 
@@ -156,7 +157,11 @@ def test_an_asend_whose_receiver_raises_runs_every_receiver_and_leaves_nothing()
     plain = asyncio.run(send())
     with record() as recorder:
         observed = asyncio.run(send())
-    assert observed == plain == ["first", "late", "second"]
+    assert observed == plain
+    # Django 5.2 and 6.0 let the late receiver finish; 6.1 cancels it.
+    assert plain == (
+        ["first", "second"] if django.VERSION >= (6, 1) else ["first", "late", "second"]
+    )
     assert recorder.sends[0].exception_type == "KeyError"
     assert no_running_sends()
     # A later top-level send in asgiref's shared thread is not nested.

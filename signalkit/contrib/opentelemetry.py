@@ -278,21 +278,16 @@ class _SendSpans(pipeline.SendObserver):
         if span is not None:
             # Give the sender back its context as it would be without us:
             # the one before the receiver, or, when the receiver attached a
-            # context of its own (baggage), that one with the sender's span
-            # current again instead of the receiver's. A context made current
-            # by a receiver running beside this one (Django 6.1 shares one
-            # context between concurrent async receivers) is left alone.
+            # context of its own (baggage), that one; either way with the
+            # sender's span current again instead of a receiver's (Django
+            # 6.1 runs async receivers concurrently in one shared context:
+            # the one before may be another receiver's). A context made
+            # current by a receiver running beside this one is left alone.
             now = _get_current()
             if now is current:
-                otel_context.attach(cast(otel_context.Context, before))
+                otel_context.attach(self._senders(cast(otel_context.Context, before)))
             elif now.get(_SPAN_KEY) is span:
-                otel_context.attach(
-                    otel_context.set_value(
-                        _SPAN_KEY,
-                        cast(otel_context.Context, before).get(_SPAN_KEY),
-                        now,
-                    )
-                )
+                otel_context.attach(self._senders(now))
             if error is not None:
                 _record_error(span, error)
             elif getattr(type(result), "signalkit_status", None) == "enqueued":
@@ -311,6 +306,13 @@ class _SendSpans(pipeline.SendObserver):
                     "signalkit.receiver": name,
                 },
             )
+
+    def _senders(self, context: otel_context.Context) -> otel_context.Context:
+        # *context* with the sender's current span (as when the send started).
+        senders = self._parent.get(_SPAN_KEY)
+        if context.get(_SPAN_KEY) is senders:
+            return context
+        return otel_context.set_value(_SPAN_KEY, senders, context)
 
     def send_finished(self, error: BaseException | None) -> None:
         span = self._span
