@@ -16,12 +16,20 @@ from typing import TYPE_CHECKING, Any
 from signalkit.registry import registry
 
 if TYPE_CHECKING:
+    from signalkit.declaration import signal
     from signalkit.decorators import receiver
     from signalkit.exceptions import SignalArgumentError
     from signalkit.recording import record
     from signalkit.signals import Signal
 
-__all__ = ["Signal", "SignalArgumentError", "receiver", "record", "registry"]
+__all__ = [
+    "Signal",
+    "SignalArgumentError",
+    "receiver",
+    "record",
+    "registry",
+    "signal",
+]
 __version__ = "0.1.0"
 
 _HOMES = {
@@ -29,6 +37,7 @@ _HOMES = {
     "SignalArgumentError": "signalkit.exceptions",
     "receiver": "signalkit.decorators",
     "record": "signalkit.recording",
+    "signal": "signalkit.declaration",
 }
 
 

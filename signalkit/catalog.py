@@ -19,6 +19,7 @@ from signalkit.exceptions import CatalogFilterError
 from signalkit.naming import did_you_mean, suggestion
 from signalkit.receivers import ReceiverInfo
 from signalkit.registry import RegistryEntry, registry
+from signalkit.signals import Signal
 
 #: Version of the JSON document; bumped only when a key changes meaning or goes.
 JSON_VERSION = 1
@@ -89,12 +90,17 @@ def _receiver_data(info: ReceiverInfo) -> dict[str, Any]:
 
 
 def _signal_data(entry: RegistryEntry) -> dict[str, Any]:
+    # Types come from a @signalkit.signal declaration; None where not declared.
+    types = entry.signal.arg_types if isinstance(entry.signal, Signal) else {}
     arguments = [
-        {"name": name, "description": description, "required": True}
-        for name, description in entry.args.items()
-    ] + [
-        {"name": name, "description": description, "required": False}
-        for name, description in entry.optional_args.items()
+        {
+            "name": name,
+            "type": types.get(name),
+            "description": description,
+            "required": required,
+        }
+        for declared, required in ((entry.args, True), (entry.optional_args, False))
+        for name, description in declared.items()
     ]
     return {
         "name": entry.name,
@@ -240,7 +246,9 @@ def _arguments_detail(data: dict[str, Any]) -> list[str]:
     if not data["arguments"]:
         return ["(none)"]
     return [
-        (arg["name"] if arg["required"] else f"{arg['name']} (optional)")
+        arg["name"]
+        + (f": {arg['type']}" if arg.get("type") else "")
+        + ("" if arg["required"] else " (optional)")
         + (f" — {arg['description']}" if arg["description"] else "")
         for arg in data["arguments"]
     ]
@@ -314,6 +322,13 @@ def _md_code(text: str) -> str:
     return f"`{text}`" if "`" not in text else _md(text)
 
 
+def _md_type(text: str) -> str:
+    # A table cell ends at any unescaped "|", even inside a code span (GFM).
+    if "`" in text:
+        return _md(text)
+    return f"`{text}`".replace("|", "\\|") if text else ""
+
+
 def render_markdown(signals: Sequence[dict[str, Any]]) -> str:
     """A Markdown document: one section per signal, receivers as a table."""
     parts = ["# Signals", ""]
@@ -333,9 +348,13 @@ def render_markdown(signals: Sequence[dict[str, Any]]) -> str:
         elif not data["arguments"]:
             parts += ["Arguments: none.", ""]
         else:
-            parts += ["| Argument | Required | Description |", "| --- | --- | --- |"]
             parts += [
-                f"| `{arg['name']}` | {'yes' if arg['required'] else 'no'} "
+                "| Argument | Type | Required | Description |",
+                "| --- | --- | --- | --- |",
+            ]
+            parts += [
+                f"| `{arg['name']}` | {_md_type(arg.get('type') or '')} "
+                f"| {'yes' if arg['required'] else 'no'} "
                 f"| {_md(arg['description'])} |"
                 for arg in data["arguments"]
             ]

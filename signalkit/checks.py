@@ -14,14 +14,16 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from signalkit.conf import problem
+from signalkit.conf import conf, known_names, problem, unknown_names
 from signalkit.naming import callable_name
-from signalkit.receivers import accepts_kwargs
+from signalkit.receivers import ReceiverInfo, accepts_kwargs
 from signalkit.registry import RegistryEntry, registry
+from signalkit.signals import Signal
 
 # Setting name (without SIGNALKIT_) -> check id.
 SETTING_CHECKS = {
     "VALIDATE_ARGS": "signalkit.E001",
+    "CHECK_TYPES": "signalkit.E007",
     "AUTODISCOVER_MODULES": "signalkit.E002",
     "RECORD_MAX_SENDS": "signalkit.E003",
     "SUMMARY_MAX_LENGTH": "signalkit.E004",
@@ -44,6 +46,25 @@ def check_settings(
         if found is not None:
             errors.append(Error(found, id=check_id))
     return errors
+
+
+@register(Tags.compatibility)
+def check_unknown_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Warn about each ``SIGNALKIT_*`` setting that signalkit does not know."""
+    return [
+        Warning(
+            f"{name} is not a signalkit setting; it is ignored.",
+            hint=(
+                f"Did you mean {suggestion}?"
+                if suggestion
+                else f"signalkit's settings are {', '.join(known_names())}."
+            ),
+            id="signalkit.W004",
+        )
+        for name, suggestion in unknown_names()
+    ]
 
 
 _REQUIRED_KINDS = (
@@ -148,22 +169,75 @@ def _identities(receiver: object) -> list[tuple[object, ...]]:
 def check_duplicate_receivers(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """Warn about one receiver connected twice to a signal as two objects."""
+    """Warn about one receiver connected twice to a signal for one sender:
+    as two function objects, or as one under two keys."""
     warnings: list[CheckMessage] = []
     for entry in registry:
-        seen: dict[tuple[str | None, tuple[object, ...]], Any] = {}
-        for info in entry.receivers():
-            # A dispatch_uid says the connections are meant to be distinct.
-            if info.receiver is None or info.dispatch_uid is not None:
-                continue
-            func = getattr(info.receiver, "__func__", info.receiver)
-            for identity in _identities(info.receiver):
-                first = seen.setdefault((info.sender, identity), info.receiver)
-                # The same function bound to two instances is two receivers.
-                if getattr(first, "__func__", first) is not func:
-                    warnings.append(_connected_twice(entry.name, first, info.receiver))
-                    break
+        infos = [info for info in entry.receivers() if info.receiver is not None]
+        warnings += _copies_connected(entry.name, infos)
+        warnings += _keys_connected(entry.name, infos)
     return warnings
+
+
+def _copies_connected(signal: str, infos: list[ReceiverInfo]) -> list[Warning]:
+    """Two function objects of one receiver, connected without dispatch_uid."""
+    warnings = []
+    seen: dict[tuple[str | None, tuple[object, ...]], Any] = {}
+    for info in infos:
+        # Distinct objects with dispatch_uids are meant to be distinct.
+        if info.dispatch_uid is not None:
+            continue
+        func = getattr(info.receiver, "__func__", info.receiver)
+        for identity in _identities(info.receiver):
+            first = seen.setdefault((info.sender, identity), info.receiver)
+            # The same function bound to two instances is two receivers.
+            if getattr(first, "__func__", first) is not func:
+                warnings.append(_connected_twice(signal, first, info.receiver))
+                break
+    return warnings
+
+
+def _keys_connected(signal: str, infos: list[ReceiverInfo]) -> list[Warning]:
+    """One receiver object connected under two keys: Django keeps one
+    connection per key (the receiver's id, or its dispatch_uid), so the same
+    function connected plainly and with a dispatch_uid, or with two
+    dispatch_uids, is kept twice and runs twice."""
+    groups: dict[tuple[str | None, tuple[int, ...]], list[ReceiverInfo]] = {}
+    for info in infos:
+        groups.setdefault((info.sender, _object_key(info.receiver)), []).append(info)
+    warnings = []
+    for connections in groups.values():
+        if len(connections) < 2:
+            continue
+        receiver = connections[0].receiver
+        ways = ", ".join(
+            "once plainly"
+            if info.dispatch_uid is None
+            else f"once with dispatch_uid={info.dispatch_uid!r}"
+            for info in connections
+        )
+        runs = "twice" if len(connections) == 2 else f"{len(connections)} times"
+        warnings.append(
+            Warning(
+                f"Receiver {callable_name(receiver)} is connected {runs} to "
+                f"{signal} ({ways}); it will run {runs}.",
+                hint="Django keeps one connection per key (the receiver "
+                "itself, or its dispatch_uid when one is given), so each "
+                "key adds a connection. Connect it once: always with the "
+                "same dispatch_uid, or always without.",
+                obj=receiver,
+                id="signalkit.W002",
+            )
+        )
+    return warnings
+
+
+def _object_key(receiver: object) -> tuple[int, ...]:
+    """What makes two connected callables one object: a bound method is
+    made anew on each lookup, so it is its instance and function."""
+    if inspect.ismethod(receiver):
+        return (id(receiver.__self__), id(receiver.__func__))
+    return (id(receiver),)
 
 
 def _connected_twice(signal: str, first: object, again: object) -> Warning:
@@ -246,3 +320,32 @@ def check_toolbar_panels(
             id="signalkit.W003",
         )
     ]
+
+
+@register(Tags.compatibility)
+def check_unresolvable_annotations(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """With ``SIGNALKIT_CHECK_TYPES`` on, list the typed signals' argument
+    annotations that cannot be resolved at run time, whose values go
+    unchecked."""
+    if not conf.CHECK_TYPES:
+        return []
+    warnings: list[CheckMessage] = []
+    for entry in registry:
+        if not isinstance(entry.signal, Signal):
+            continue
+        for argument, reason in entry.signal.unresolved_annotations().items():
+            annotation = entry.signal.arg_types[argument]
+            warnings.append(
+                Warning(
+                    f"{entry.name}: the annotation {annotation!r} of argument "
+                    f"{argument!r} cannot be resolved at run time ({reason}); "
+                    f"SIGNALKIT_CHECK_TYPES does not check that argument.",
+                    hint="Import the name outside `if TYPE_CHECKING:` to have "
+                    "it checked, or silence signalkit.W010 to accept it.",
+                    obj=entry.signal,
+                    id="signalkit.W010",
+                )
+            )
+    return warnings

@@ -3,24 +3,29 @@
 Each value is read from ``django.conf.settings`` the first time it is used
 and kept until a ``SIGNALKIT_*`` setting changes (``override_settings`` sends
 ``setting_changed``), like django-debug-toolbar's ``get_config()``, so no hot
-path reads Django's settings. Values are not checked here: the system checks
-(``signalkit.E001`` and friends) report a bad value through :func:`problem`,
-so that a mistake never crashes start-up with a traceback.
+path reads Django's settings. Each value is checked once, when it is read:
+a bad one raises ``ImproperlyConfigured`` naming the setting, the value and
+what it takes, at its first use, since pytest-django, gunicorn and most
+runners never run the system checks. The system checks (``signalkit.E001``
+and friends) report the same mistakes beforehand through :func:`problem`.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
 PREFIX = "SIGNALKIT_"
 
 DEFAULTS: dict[str, Any] = {
     "VALIDATE_ARGS": True,
+    "CHECK_TYPES": False,
     "AUTODISCOVER_MODULES": ("signals",),
     "RECORD_MAX_SENDS": 1000,
     "SUMMARY_MAX_LENGTH": 200,
@@ -58,7 +63,12 @@ class Settings:
         try:
             return self._cache[name]
         except KeyError:
-            value = getattr(settings, PREFIX + name, DEFAULTS[name])
+            value = _raw(name)
+            # Checked once per read of Django's settings: the cached value is
+            # known good, so the hot paths that read it pay nothing.
+            found = VALIDATORS[name](value)
+            if found is not None:
+                raise ImproperlyConfigured(f"{PREFIX}{name} {found}") from None
             if isinstance(value, list):
                 value = tuple(value)
             self._cache[name] = value
@@ -68,6 +78,11 @@ class Settings:
     def VALIDATE_ARGS(self) -> bool:
         """Check each send of a declared signal against its arguments."""
         return cast(bool, self._value("VALIDATE_ARGS"))
+
+    @property
+    def CHECK_TYPES(self) -> bool:
+        """Check each argument of a typed signal's send against its annotation."""
+        return cast(bool, self._value("CHECK_TYPES"))
 
     @property
     def AUTODISCOVER_MODULES(self) -> tuple[str, ...]:
@@ -118,6 +133,11 @@ class Settings:
 conf = Settings()
 
 
+def _raw(name: str) -> Any:
+    """The value of ``SIGNALKIT_<name>`` as given, or its default."""
+    return getattr(settings, PREFIX + name, DEFAULTS[name])
+
+
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith(PREFIX):
         conf.clear_cache()
@@ -126,7 +146,7 @@ def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_on_setting_changed, dispatch_uid="signalkit.conf")
 
 
-# What a good value looks like, for the system checks.
+# What a good value looks like, for conf and the system checks.
 
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -186,6 +206,7 @@ def _milliseconds_or_none(value: Any) -> str | None:
 
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "VALIDATE_ARGS": _bool,
+    "CHECK_TYPES": _bool,
     "AUTODISCOVER_MODULES": _module_names,
     "RECORD_MAX_SENDS": _positive_int,
     "SUMMARY_MAX_LENGTH": _positive_int,
@@ -203,5 +224,26 @@ def problem(name: str) -> str | None:
     The message starts with the setting's full name, e.g.
     ``"SIGNALKIT_RECORD_MAX_SENDS must be a positive integer, not 0."``.
     """
-    found = VALIDATORS[name](conf._value(name))
+    found = VALIDATORS[name](_raw(name))
     return None if found is None else f"{PREFIX}{name} {found}"
+
+
+def known_names() -> list[str]:
+    """Every ``SIGNALKIT_*`` setting, in name order."""
+    return sorted(PREFIX + name for name in DEFAULTS)
+
+
+def unknown_names() -> list[tuple[str, str | None]]:
+    """Each ``SIGNALKIT_*`` setting that signalkit does not know, with the
+    known name it most looks like (or ``None``), in name order."""
+    return [
+        (name, _closest_known(name))
+        for name in sorted(dir(settings))
+        if name.startswith(PREFIX) and name.removeprefix(PREFIX) not in DEFAULTS
+    ]
+
+
+def _closest_known(name: str) -> str | None:
+    # Compared without the prefix, which every name shares.
+    close = difflib.get_close_matches(name.removeprefix(PREFIX), DEFAULTS, n=1)
+    return PREFIX + close[0] if close else None

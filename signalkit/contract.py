@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import difflib
 import keyword
+import re
+import types
 from collections.abc import Collection, Mapping, Sequence
-from typing import TypeAlias, Union
+from typing import Annotated, Literal, TypeAlias, Union, get_args, get_origin
 
 from signalkit.exceptions import SignalArgumentError, SignalDeclarationError
 
@@ -111,6 +113,40 @@ def argument_error(
     return SignalArgumentError(
         f"{label}.{method}() {' and '.join(problems)} (declared: {declared}){hints}"
     )
+
+
+def type_text(annotation: object) -> str:
+    """How an argument's type reads in the catalog, the panel and the docs:
+    ``Post``, ``type[Post]``, ``User | None``, ``Literal['draft', 'live']``.
+
+    A string (an annotation under ``from __future__ import annotations``) is
+    shown as written; classes by their name, without their module.
+    """
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, list):  # the parameters of a Callable[[...], R]
+        return f"[{', '.join(type_text(argument) for argument in annotation)}]"
+    if annotation is None or annotation is types.NoneType:
+        return "None"
+    origin = get_origin(annotation)
+    arguments = get_args(annotation)
+    if origin is Annotated:
+        return type_text(arguments[0])
+    if origin is Union or origin is types.UnionType:
+        return " | ".join(type_text(argument) for argument in arguments)
+    if origin is Literal:
+        return f"Literal[{', '.join(map(repr, arguments))}]"
+    if origin is not None and arguments:
+        head = type_text(origin)
+        return f"{head}[{', '.join(type_text(argument) for argument in arguments)}]"
+    if isinstance(annotation, type):
+        return annotation.__qualname__
+    if hasattr(annotation, "__supertype__"):  # typing.NewType
+        return str(getattr(annotation, "__name__", annotation))
+    if annotation is Ellipsis:
+        return "..."
+    # typing.Any, a TypeVar, a NewType...: their repr, without "typing.".
+    return re.sub(r"\btyping(?:_extensions)?\.", "", repr(annotation))
 
 
 def _quote(names: Sequence[str]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from django.conf import settings
 from django.dispatch import Signal as DjangoSignal
@@ -11,7 +11,43 @@ from django.utils.inspect import func_accepts_kwargs
 
 from signalkit.naming import callable_name
 
+if TYPE_CHECKING:
+    from signalkit.signals import P, Signal
+
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
+
+if TYPE_CHECKING:
+
+    class _TypedReceiver(Protocol[P]):
+        """``@receiver(sig)`` for a ``Signal[P]``: takes a function that can
+        take P."""
+
+        def __call__(self, receiver: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
+def receiver(
+    signal: Signal[P],
+    *,
+    sender: Any = None,
+    weak: bool = True,
+    dispatch_uid: Any = None,
+    background: bool = False,
+    **task_options: Any,
+) -> _TypedReceiver[P]: ...
+
+
+@overload
+def receiver(
+    signal: DjangoSignal | list[DjangoSignal] | tuple[DjangoSignal, ...],
+    *,
+    sender: Any = None,
+    weak: bool = True,
+    dispatch_uid: Any = None,
+    background: bool = False,
+    **task_options: Any,
+) -> _TypedReceiver[...]: ...
 
 
 def receiver(

@@ -49,3 +49,9 @@ class BackgroundArgumentError(TypeError):
 
 class ObjectGone(LookupError):
     """A model instance sent to a background receiver was deleted meanwhile."""
+
+
+class SignalArgumentTypeError(SignalArgumentError):
+    """With ``SIGNALKIT_CHECK_TYPES`` on, a send passed an argument whose
+    value does not match the type its :func:`signalkit.signal` declaration
+    gives it."""

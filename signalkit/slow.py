@@ -82,7 +82,7 @@ class _SlowSend(pipeline.SendObserver):
         threshold = self._log.threshold_ns
         started, ended = send.receiver_started_ns, send.receiver_ended_ns
         try:
-            longest = max(map(sub, ended, started), default=0)
+            longest = max(map(sub, ended, started), default=0)  # pyright: ignore[reportArgumentType]
         except TypeError:  # None: a receiver never ran (one before it raised)
             longest = threshold + 1  # look at each one below
         if longest <= threshold:

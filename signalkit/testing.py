@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import unittest
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any, TypeVar, cast
@@ -34,7 +35,7 @@ from signalkit.summaries import summarize
 __all__ = ["Capture", "capture", "mute"]
 
 SignalLike = DjangoSignal | str
-_F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
 
 # How many sends of other signals a failure message lists.
 _MAX_OTHERS = 20
@@ -264,12 +265,22 @@ def capture(*signals: SignalLike) -> Iterator[Capture]:
 class mute:  # lower case: used like a function, as contextlib.suppress is
     """Stop the receivers of *signals* from running, in this thread or task only.
 
-    Use it as a context manager or as a decorator of a sync or async
-    function. Connections are never touched: muting works through a context
-    variable, so another thread (say, a request served at the same moment)
-    still runs every receiver, and nothing needs restoring afterwards, even
-    when the body raises. Muted sends are still recorded, with
-    :attr:`SendRecord.muted <signalkit.recording.SendRecord.muted>` set.
+    Use it as a context manager, or as a decorator of:
+
+    * a function or coroutine function: muted while it runs;
+    * a :class:`unittest.TestCase` class (Django's ``TestCase`` included):
+      every test is muted with its ``setUp`` and ``tearDown``, and so are
+      ``setUpClass`` (Django's ``setUpTestData``) and ``tearDownClass``; the
+      class stays a class, so pytest and unittest still find its tests;
+    * a factory_boy factory: building or creating an object is muted, as
+      with factory_boy's ``mute_signals``.
+
+    Anything else is refused with a :exc:`TypeError`. Connections are never
+    touched: muting works through a context variable, so another thread
+    (say, a request served at the same moment) still runs every receiver,
+    and nothing needs restoring afterwards, even when the body raises. Muted
+    sends are still recorded, with :attr:`SendRecord.muted
+    <signalkit.recording.SendRecord.muted>` set.
 
     Signals are objects or dotted registry names; names are looked up when
     the block starts (or the decorated function is called).
@@ -294,7 +305,37 @@ class mute:  # lower case: used like a function, as contextlib.suppress is
     def __exit__(self, *exc_info: object) -> None:
         self._stacks.pop().close()
 
-    def __call__(self, func: _F) -> _F:
+    def __call__(self, decorated: _T) -> _T:
+        if inspect.isclass(decorated):
+            if issubclass(decorated, unittest.TestCase):
+                return cast(_T, self._decorate_test_case(decorated))
+            if _is_factory(decorated):
+                return cast(_T, self._decorate_factory(decorated))
+            raise TypeError(
+                f"@mute(...) decorates functions, coroutine functions, "
+                f"unittest.TestCase classes and factory_boy factories, not the "
+                f"class {_qualified(decorated)}. For a pytest test class, use "
+                f"@pytest.mark.mute_signals(...); elsewhere, use "
+                f"'with mute(...):' in the methods to mute."
+            )
+        if inspect.isgeneratorfunction(decorated) or inspect.isasyncgenfunction(
+            decorated
+        ):
+            # A wrapper would mute only the creation of the generator, not its body.
+            raise TypeError(
+                f"@mute(...) cannot decorate the generator function "
+                f"{_qualified(decorated)}: its body runs after the call returns. "
+                f"Use 'with mute(...):' inside it."
+            )
+        if not callable(decorated):
+            raise TypeError(
+                f"@mute(...) decorates functions, coroutine functions, "
+                f"unittest.TestCase classes and factory_boy factories, not "
+                f"{type(decorated).__name__} {decorated!r}."
+            )
+        return cast(_T, self._decorate_function(decorated))
+
+    def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
@@ -302,11 +343,52 @@ class mute:  # lower case: used like a function, as contextlib.suppress is
                 with self._muting():
                     return await func(*args, **kwargs)
 
-            return cast(_F, async_wrapper)
+            return async_wrapper
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self._muting():
                 return func(*args, **kwargs)
 
-        return cast(_F, wrapper)
+        return wrapper
+
+    def _decorate_test_case(
+        self, cls: type[unittest.TestCase]
+    ) -> type[unittest.TestCase]:
+        # As Django's override_settings does: muting starts before setUp and
+        # ends with the test's cleanups, which run after tearDown.
+        decorated_set_up = cls.setUp
+
+        def setUp(test: unittest.TestCase) -> None:
+            stack = ExitStack()
+            stack.enter_context(self._muting())
+            test.addCleanup(stack.close)
+            decorated_set_up(test)
+
+        functools.update_wrapper(setUp, decorated_set_up)
+        cls.setUp = setUp  # type: ignore[method-assign,assignment]
+        # Each class-level hook muted on its own: pytest runs them in fixtures
+        # of their own, so one muting cannot span from setUpClass to tearDownClass.
+        for name in ("setUpClass", "tearDownClass"):
+            hook = getattr(cls, name).__func__
+            setattr(cls, name, classmethod(self._decorate_function(hook)))
+        return cls
+
+    def _decorate_factory(self, factory: type[Any]) -> type[Any]:
+        # factory_boy's mute_signals wraps _generate too: build(), create()
+        # and stub() all go through it, post-generation hooks included.
+        generate = factory._generate.__func__
+        factory._generate = classmethod(self._decorate_function(generate))
+        return factory
+
+
+def _is_factory(cls: type[Any]) -> bool:
+    """Whether *cls* is a factory_boy factory (factory_boy is optional)."""
+    factory_base = sys.modules.get("factory.base")
+    return factory_base is not None and isinstance(cls, factory_base.FactoryMetaClass)
+
+
+def _qualified(obj: Any) -> str:
+    module = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None) or repr(obj)
+    return f"{module}.{name}" if module else name

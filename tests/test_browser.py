@@ -4,15 +4,20 @@ Playwright drives Debian's Chromium through django-debug-toolbar's own UI,
 against ``runserver`` on a free port:
 
 - the example project, on a fresh SQLite database: publish a post whose
-  title is ``<script>`` markup and read the panel of that request from the
-  toolbar's history;
+  title is ``<script>`` markup (the page that shows it is the publishing
+  request's, so its panel lists ``post_published`` at once), and sign up
+  (a redirect: that panel is read from the toolbar's History);
 - the test project's list page (500 model instances, 20 sends with 3
-  receivers each) and a page with nested sends and a failing receiver, in
-  the toolbar's light and dark themes, under a strict Content-Security-Policy
-  that allows only the styles and scripts carrying the page's nonce.
+  receivers each), a page with nested sends and a failing receiver, and a
+  story of 8 receivers with a nested send and an error, in the toolbar's
+  light and dark themes, under a strict Content-Security-Policy that allows
+  only the styles and scripts carrying the page's nonce; and an older
+  request picked in History under that policy.
 
-Skipped when Chromium is missing, unless ``SIGNALKIT_REQUIRE_BROWSER=1`` (set
-by ``.ci/run``). Screenshots go to ``artifacts/``; with
+What the panel's first screen must answer, which receivers ran, in what
+order, with which arguments, is read as visible text, without a click in the
+panel. Skipped when Chromium is missing, unless ``SIGNALKIT_REQUIRE_BROWSER=1``
+(set by ``.ci/run``). Screenshots go to ``artifacts/``; with
 ``SIGNALKIT_UPDATE_SCREENSHOT=1`` they also replace the ones in the docs,
 ``docs/_static/``.
 """
@@ -20,12 +25,14 @@ by ``.ci/run``). Screenshots go to ``artifacts/``; with
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +46,12 @@ ARTIFACTS = ROOT / "artifacts"
 SCREENSHOT = ARTIFACTS / "panel.png"
 DOCS_STATIC = ROOT / "docs" / "_static"
 # The screenshots docs/panel.rst shows.
-DOCS_SCREENSHOTS = {"panel.png", "panel-list-light.png", "panel-nested-dark.png"}
+DOCS_SCREENSHOTS = {
+    "panel.png",
+    "panel-list-light.png",
+    "panel-nested-dark.png",
+    "panel-story-light.png",
+}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -58,6 +70,24 @@ PUBLISHED_RECEIVERS = [
     "blog.signals.update_search_index",
     "blog.signals.clear_caches",
     "blog.signals.count_published_post",
+]
+SIGNED_UP_RECEIVERS = [
+    "accounts.signals.send_welcome_email",
+    "accounts.signals.update_signup_stats",
+    "accounts.signals.log_signup",
+]
+# The story view's receivers, as they run: archive_receipt in the send that
+# mail_receipt made.
+STORY_RECEIVERS = [
+    "shop.receivers.reserve_stock",
+    "shop.receivers.mail_receipt",
+    "shop.receivers.archive_receipt",
+    "shop.receivers.charge_card",
+    "shop.receivers.notify_warehouse",
+    "shop.receivers.update_ledger",
+    "shop.receivers.award_points",
+    "shop.receivers.clear_basket",
+    "shop.receivers.log_payment",
 ]
 
 pytestmark = pytest.mark.browser
@@ -186,7 +216,41 @@ def _screenshot(page: Any, path: Path, capsys: pytest.CaptureFixture[str]) -> No
         shutil.copyfile(path, DOCS_STATIC / path.name)
 
 
-def test_panel_lists_receivers_of_a_published_post_and_runs_no_script(
+def _receiver_names(send: Any, *, nested: bool = False) -> Any:
+    """The names of the receivers of a send, and with *nested* those of the
+    sends they made."""
+    scope = "" if nested else ":scope > ol > "
+    return send.locator(f"{scope}li > div > span > code:first-child")
+
+
+def _switch_history(page: Any, path: str, method: str) -> None:
+    """Pick the request of *path* and *method* in the toolbar's History."""
+    from playwright.sync_api import expect
+
+    page.click("#djdt-HistoryPanel a")
+    # The toolbar loads history.js as an async module after the panel's
+    # HTML; a Switch click before it has run does nothing. Importing the same
+    # URL resolves once that module has been evaluated.
+    history_js = page.locator('script[src*="debug_toolbar/js/history.js"]')
+    history_js.wait_for(state="attached")
+    page.evaluate(
+        "async (src) => { await import(src); }",
+        history_js.evaluate("s => s.src"),
+    )
+    row = (
+        page.locator("#djDebug tr[data-request-id]")
+        .filter(has_text=path)
+        .filter(has=page.locator("td:nth-child(2) p", has_text=method))
+    )
+    request_id = row.get_attribute("data-request-id")
+    row.locator("button.switchHistory").click()
+    # The switch fetches the request's panels; wait until they have landed.
+    expect(page.locator("#djDebug")).to_have_attribute(
+        "data-request-id", request_id or ""
+    )
+
+
+def test_the_demo_shows_who_heard_publishing_and_signing_up_and_runs_no_script(
     example_site: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from playwright.sync_api import Dialog, expect, sync_playwright
@@ -195,7 +259,7 @@ def test_panel_lists_receivers_of_a_published_post_and_runs_no_script(
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
         )
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
         # CI runs this beside other tox environments; give slow moments room.
         page.set_default_timeout(30_000)
         expect.set_options(timeout=15_000)
@@ -207,7 +271,13 @@ def test_panel_lists_receivers_of_a_published_post_and_runs_no_script(
 
         page.on("dialog", on_dialog)
         try:
-            # Log in and publish a post; the POST redirects to the post.
+            # The home page says what to click.
+            page.goto(example_site)
+            expect(page.locator("#tour")).to_contain_text("Publish a post")
+            expect(page.locator("#tour")).to_contain_text("Signals")
+
+            # Log in and publish a post: the page that shows it answers the
+            # POST, so its toolbar is the publishing request's.
             page.goto(f"{example_site}/accounts/login/")
             page.fill("input[name=username]", "alice")
             page.fill("input[name=password]", "signalkit")
@@ -218,40 +288,44 @@ def test_panel_lists_receivers_of_a_published_post_and_runs_no_script(
             page.click("main button[type=submit]")
             expect(page.locator("main h1")).to_contain_text("Escaping matters")
 
-            # The redirect's target shows the toolbar; the publishing POST is
-            # in its history.
-            page.click("#djdt-HistoryPanel a")
-            # The toolbar loads history.js as an async module after the panel's
-            # HTML; a Switch click before it has run does nothing. Importing
-            # the same URL resolves once that module has been evaluated.
-            history_js = page.locator('script[src*="debug_toolbar/js/history.js"]')
-            history_js.wait_for(state="attached")
-            page.evaluate(
-                "async (src) => { await import(src); }",
-                history_js.evaluate("s => s.src"),
-            )
-            post_row = (
-                page.locator("#djDebug tr[data-request-id]")
-                .filter(has_text="/posts/new/")
-                .filter(has=page.locator("td:nth-child(2) p", has_text="POST"))
-            )
-            post_request_id = post_row.get_attribute("data-request-id")
-            post_row.locator("button.switchHistory").click()
-            # The switch fetches the POST's panels; wait until it has landed.
-            expect(page.locator("#djDebug")).to_have_attribute(
-                "data-request-id", post_request_id or ""
-            )
             page.click("#djdt-SignalkitPanel a")
             send = page.locator(
                 '#signalkit-panel details[data-send="blog.signals.post_published"]'
             )
             expect(send).to_have_count(1)
-            send.locator(":scope > summary").click()  # open it
-            names = send.locator(":scope > ol > li > div > span > code:first-child")
-            expect(names).to_have_text(PUBLISHED_RECEIVERS)
+            # Open without a click: names, order and arguments are visible.
+            expect(_receiver_names(send)).to_have_text(PUBLISHED_RECEIVERS)
+            for name in _receiver_names(send).all():
+                expect(name).to_be_visible()
+            arguments = send.locator(":scope > p")
+            expect(arguments).to_be_visible()
+            expect(arguments).to_contain_text("post=<blog.Post pk=")
+            expect(arguments).to_contain_text("user=<auth.User pk=")
+            expect(arguments).to_contain_text("blog/services.py:")
             send.evaluate("details => details.scrollIntoView({block: 'start'})")
-
             _screenshot(page, SCREENSHOT, capsys)
+
+            assert page.evaluate("window.signalkitPwned") is None
+
+            # Sign up, as someone new (a redirect): its panel is picked in
+            # History.
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.on("dialog", on_dialog)
+            page.goto(f"{example_site}/accounts/signup/")
+            page.fill("input[name=username]", "erin")
+            page.fill("input[name=email]", "erin@example.com")
+            page.fill("input[name=password1]", "a long passphrase")
+            page.fill("input[name=password2]", "a long passphrase")
+            page.click("main button[type=submit]")
+            expect(page.locator("#djDebug")).to_have_count(1)
+            _switch_history(page, "/accounts/signup/", "POST")
+            page.click("#djdt-SignalkitPanel a")
+            send = page.locator(
+                '#signalkit-panel details[data-send="accounts.signals.user_signed_up"]'
+            )
+            expect(_receiver_names(send)).to_have_text(SIGNED_UP_RECEIVERS)
+            expect(_receiver_names(send).first).to_be_visible()
+            expect(send.locator(":scope > p")).to_contain_text("user=<auth.User pk=")
 
             assert page.evaluate("window.signalkitPwned") is None
             assert dialogs == []
@@ -330,6 +404,19 @@ def _open_panel(playwright: Any, url: str, theme: str, width: int) -> tuple[Any,
     return browser, page
 
 
+@contextmanager
+def _panel_page(url: str, theme: str) -> Iterator[Any]:
+    """A 1280 px wide page of *url* in *theme*, with the panel open."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = _open_panel(playwright, url, theme, 1280)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
 def _assert_fits_and_reads(page: Any) -> None:
     panel = page.locator("#signalkit-panel")
     # The stylesheet loaded under the strict policy: rows are laid out as grids.
@@ -363,78 +450,128 @@ def _bars(page: Any) -> list[dict[str, Any]]:
 def test_list_page_folds_model_signals_and_fits_the_window(
     test_site: str, theme: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser, page = _open_panel(
-            playwright, f"{test_site}/list/?csp=strict", theme, 1280
-        )
-        try:
-            panel = page.locator("#signalkit-panel")
-            for signal in ("pre_init", "post_init"):
-                folded = panel.locator(
-                    f'li[data-folded="django.db.models.signals.{signal}"]'
-                )
-                expect(folded).to_contain_text("\N{MULTIPLICATION SIGN}500")
-                expect(folded).to_contain_text("testapp.Post")
-            expect(panel.locator("details[data-send]")).to_have_count(20)
-            expect(
-                panel.locator('.sk-signals tr[data-signal="toolbar_urls.item_listed"]')
-            ).to_contain_text("20")
-            _assert_fits_and_reads(page)
-            bars = _bars(page)
-            assert len(bars) == 20 + 20 * 3  # every send and every receiver
-            for bar in bars:
-                assert bar["width"] > 0
-                assert bar["chartLeft"] - 1 <= bar["left"] <= bar["right"]
-                assert bar["right"] <= bar["chartRight"] + 1
-                assert bar["fill"] not in ("none", "rgb(0, 0, 0)")
-            page.set_viewport_size({"width": 1280, "height": 900})
-            panel.evaluate(
-                "p => p.querySelectorAll('details').forEach((d, i) => d.open = i < 3)"
+    with _panel_page(f"{test_site}/list/?csp=strict", theme) as page:
+        panel = page.locator("#signalkit-panel")
+        for signal in ("pre_init", "post_init"):
+            folded = panel.locator(
+                f'li[data-folded="django.db.models.signals.{signal}"]'
             )
-            _screenshot(page, ARTIFACTS / f"panel-list-{theme}.png", capsys)
-        finally:
-            browser.close()
+            expect(folded).to_contain_text("\N{MULTIPLICATION SIGN}500")
+            expect(folded).to_contain_text("testapp.Post")
+        expect(panel.locator("details[data-send]")).to_have_count(20)
+        expect(
+            panel.locator('.sk-signals tr[data-signal="toolbar_urls.item_listed"]')
+        ).to_contain_text("20")
+        # More sends than fit a screen or two: the first ones are open, the
+        # others closed, each naming its receivers in its summary.
+        sends = panel.locator("details[data-send]")
+        expect(sends.first).to_have_attribute("open", "")
+        expect(sends.last).not_to_have_attribute("open", "")
+        receivers = sends.last.locator(":scope > summary .sk-to")
+        expect(receivers).to_be_visible()
+        expect(receivers).to_have_text("→ count_item, index_item, cache_item")
+        expect(sends.first.locator(":scope > summary .sk-to")).to_be_hidden()
+        _screenshot(page, ARTIFACTS / f"panel-list-{theme}.png", capsys)
+        _assert_fits_and_reads(page)
+        bars = _bars(page)
+        assert len(bars) == 20 + 20 * 3  # every send and every receiver
+        for bar in bars:
+            assert bar["width"] > 0
+            assert bar["chartLeft"] - 1 <= bar["left"] <= bar["right"]
+            assert bar["right"] <= bar["chartRight"] + 1
+            assert bar["fill"] not in ("none", "rgb(0, 0, 0)")
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_nested_sends_sit_under_their_receiver_and_errors_stand_out(
     test_site: str, theme: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser, page = _open_panel(
-            playwright, f"{test_site}/nested/?csp=strict", theme, 1280
+    with _panel_page(f"{test_site}/nested/?csp=strict", theme) as page:
+        panel = page.locator("#signalkit-panel")
+        published = panel.locator('details[data-send="testapp.signals.post_published"]')
+        expect(published).to_have_class("sk-err")
+        expect(published).to_have_attribute("open", "")
+        relay = published.locator(":scope > ol > li", has_text="toolbar_urls.relay")
+        legacy = relay.locator(
+            ':scope > details[data-send="testapp.signals.legacy_event"]'
         )
-        try:
-            panel = page.locator("#signalkit-panel")
-            published = panel.locator(
-                'details[data-send="testapp.signals.post_published"]'
-            )
-            expect(published).to_have_class("sk-err")
-            expect(published).to_have_attribute("open", "")
-            relay = published.locator(":scope > ol > li", has_text="toolbar_urls.relay")
-            legacy = relay.locator(
-                ':scope > details[data-send="testapp.signals.legacy_event"]'
-            )
-            expect(legacy).to_have_count(1)
-            listed = legacy.locator(
-                ':scope > ol > li > details[data-send="toolbar_urls.item_listed"]'
-            )
-            expect(listed).to_have_count(2)
-            failed = published.locator(":scope > ol > li.sk-error")
-            expect(failed).to_contain_text("ValueError: the <search index> is down")
-            _assert_fits_and_reads(page)
-            # A nested send starts after the receiver that made it, and its bar
-            # is drawn no earlier.
-            relay_bar = relay.locator(":scope > div rect").bounding_box()
-            legacy_bar = legacy.locator(":scope > summary rect").bounding_box()
-            assert relay_bar is not None
-            assert legacy_bar is not None
-            assert legacy_bar["x"] >= relay_bar["x"] - 1
-            page.set_viewport_size({"width": 1280, "height": 900})
-            _screenshot(page, ARTIFACTS / f"panel-nested-{theme}.png", capsys)
-        finally:
-            browser.close()
+        expect(legacy).to_have_count(1)
+        listed = legacy.locator(
+            ':scope > ol > li > details[data-send="toolbar_urls.item_listed"]'
+        )
+        expect(listed).to_have_count(2)
+        failed = published.locator(":scope > ol > li.sk-error")
+        expect(failed).to_contain_text("ValueError: the <search index> is down")
+        expect(panel.locator(".sk-summary")).to_contain_text("1 exception")
+        _assert_fits_and_reads(page)
+        # A nested send starts after the receiver that made it, and its bar
+        # is drawn no earlier.
+        relay_bar = relay.locator(":scope > div rect").bounding_box()
+        legacy_bar = legacy.locator(":scope > summary rect").bounding_box()
+        assert relay_bar is not None
+        assert legacy_bar is not None
+        assert legacy_bar["x"] >= relay_bar["x"] - 1
+        page.set_viewport_size({"width": 1280, "height": 900})
+        _screenshot(page, ARTIFACTS / f"panel-nested-{theme}.png", capsys)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_eight_receivers_a_nested_send_and_an_error_read_at_first_sight(
+    test_site: str, theme: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playwright.sync_api import expect
+
+    with _panel_page(f"{test_site}/story/?csp=strict", theme) as page:
+        panel = page.locator("#signalkit-panel")
+        paid = panel.locator('details[data-send="toolbar_urls.order_paid"]')
+        names = _receiver_names(paid, nested=True)
+        expect(names).to_have_text(STORY_RECEIVERS)
+        for name in names.all():
+            expect(name).to_be_visible()
+        arguments = paid.locator(":scope > p")
+        expect(arguments).to_be_visible()
+        expect(arguments).to_contain_text("order=<testapp.Post pk=42>")
+        expect(arguments).to_contain_text("amount=1999")
+        mailed = paid.locator('details[data-send="toolbar_urls.receipt_mailed"]')
+        expect(mailed.locator(":scope > p")).to_be_visible()
+        failed = paid.locator(":scope > ol > li.sk-error")
+        expect(failed).to_contain_text("ConnectionError: the warehouse is offline")
+        # One error, counted once, in the summary and the overview.
+        expect(panel.locator(".sk-summary")).to_contain_text("1 exception")
+        expect(panel.locator(".sk-summary")).not_to_contain_text("exceptions")
+        row = panel.locator('.sk-signals tr[data-signal="toolbar_urls.order_paid"]')
+        expect(row.locator("td").last).to_have_text("1")
+        paid.evaluate("details => details.scrollIntoView({block: 'start'})")
+        _screenshot(page, ARTIFACTS / f"panel-story-{theme}.png", capsys)
+        # The full stack, on demand: shown in place, the view's frame first.
+        paid.locator(":scope > p > a.sk-stk").click()
+        stack = paid.locator(":scope > p > ol.sk-stack li")
+        expect(stack.first).to_be_visible()
+        expect(stack.first).to_have_text(re.compile(r"^toolbar_urls\.py:\d+ in story$"))
+        paid.locator(":scope > p > a.sk-stk").click()
+        expect(stack).to_have_count(0)
+        _assert_fits_and_reads(page)
+
+
+def test_an_older_request_picked_in_history_is_styled_under_a_strict_policy(
+    test_site: str,
+) -> None:
+    from playwright.sync_api import expect
+
+    with _panel_page(f"{test_site}/story/?csp=strict", "light") as page:
+        page.goto(f"{test_site}/list/?csp=strict")
+        _switch_history(page, "/story/", "GET")
+        page.click("#djdt-SignalkitPanel a")
+        panel = page.locator("#signalkit-panel")
+        paid = panel.locator('details[data-send="toolbar_urls.order_paid"]')
+        expect(_receiver_names(paid, nested=True)).to_have_text(STORY_RECEIVERS)
+        # Styled: the stylesheet was linked with this page's nonce, and
+        # nothing of signalkit's was blocked.
+        summary = paid.locator(":scope > summary")
+        assert summary.evaluate("e => getComputedStyle(e).display") == "grid"
+        blocked = page.evaluate("window.blocked")
+        assert [entry for entry in blocked if "signalkit" in entry] == []

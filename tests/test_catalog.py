@@ -113,8 +113,8 @@ def test_catalog_describes_a_declared_signal() -> None:
         "declared": True,
         "doc": "",
         "arguments": [
-            {"name": "comment", "description": "", "required": True},
-            {"name": "notify", "description": "", "required": False},
+            {"name": "comment", "type": None, "description": "", "required": True},
+            {"name": "notify", "type": None, "description": "", "required": False},
         ],
         "defined_at": data["defined_at"],
         "receivers": [],
@@ -413,10 +413,10 @@ def test_command_markdown_has_a_section_per_signal() -> None:
         "\n"
         "Defined in `testapp.signals`, app `testapp`.\n"
         "\n"
-        "| Argument | Required | Description |\n"
-        "| --- | --- | --- |\n"
-        "| `post` | yes | The Post that was published |\n"
-        "| `user` | yes | Who published it |\n"
+        "| Argument | Type | Required | Description |\n"
+        "| --- | --- | --- | --- |\n"
+        "| `post` |  | yes | The Post that was published |\n"
+        "| `user` |  | yes | Who published it |\n"
         "\n"
         "| Receiver | Sender | dispatch_uid | Reference | Mode |\n"
         "| --- | --- | --- | --- | --- |\n"
@@ -609,8 +609,8 @@ def test_table_wraps_long_docs_and_keeps_paragraphs() -> None:
 
 def test_table_marks_builtin_signals_and_optional_arguments() -> None:
     arguments = [
-        {"name": "order", "description": "", "required": True},
-        {"name": "note", "description": "Free text", "required": False},
+        {"name": "order", "type": None, "description": "", "required": True},
+        {"name": "note", "type": None, "description": "Free text", "required": False},
     ]
 
     output = render_table([make_signal(builtin=True, arguments=arguments)])
@@ -702,3 +702,60 @@ def test_command_says_why_autodiscovery_found_no_module() -> None:
     json.loads(out.getvalue())  # still a JSON document
     assert "Autodiscovery found no module" in err.getvalue()
     assert "'nothing_here'" in err.getvalue()
+
+
+def test_catalog_gives_each_argument_of_a_typed_signal_its_type() -> None:
+    import typed_signals  # noqa: F401  (declares the signals)
+
+    (data,) = build_catalog(signal="typed_signals.post_published")
+
+    assert data["arguments"] == [
+        {
+            "name": "post",
+            "type": "Post",
+            "description": "The Post that was published.",
+            "required": True,
+        },
+        {
+            "name": "user",
+            "type": "User",
+            "description": "Who published it",
+            "required": True,
+        },
+        {
+            "name": "note",
+            "type": "str | None",
+            "description": "A remark for the followers.",
+            "required": False,
+        },
+    ]
+
+
+def test_every_format_shows_the_types() -> None:
+    import typed_signals  # noqa: F401  (declares the signals)
+
+    table = run("--signal", "typed_signals.post_published")
+    markdown = run("--format", "markdown", "--signal", "typed_signals.post_published")
+    document = json.loads(
+        run("--format", "json", "--signal", "typed_signals.post_published")
+    )
+
+    assert "    post: Post — The Post that was published." in table
+    assert "    note: str | None (optional) — A remark for the followers." in table
+    assert "| `note` | `str \\| None` | no | A remark for the followers. |" in markdown
+    assert [arg["type"] for arg in document["signals"][0]["arguments"]] == [
+        "Post",
+        "User",
+        "str | None",
+    ]
+
+
+def test_markdown_type_with_a_backtick_is_escaped_text() -> None:
+    import typed_signals  # noqa: F401  (declares the signals)
+
+    (data,) = build_catalog(signal="typed_signals.post_published")
+    data["arguments"][0]["type"] = "Literal['`']"
+
+    markdown = render_markdown([data])
+
+    assert "| `post` | Literal['`'] | yes |" in markdown

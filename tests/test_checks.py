@@ -20,6 +20,7 @@ from signalkit.checks import (
     check_receiver_signatures,
     check_settings,
     check_toolbar_panels,
+    check_unknown_settings,
 )
 
 
@@ -47,6 +48,7 @@ def test_default_settings_pass() -> None:
         ("SIGNALKIT_SUMMARY_MAX_LENGTH", None, "signalkit.E004"),
         ("SIGNALKIT_SENSITIVE_ARGS", 5, "signalkit.E005"),
         ("SIGNALKIT_PANEL_FOLD_EMPTY", "no", "signalkit.E006"),
+        ("SIGNALKIT_CHECK_TYPES", "yes", "signalkit.E007"),
     ],
 )
 def test_bad_setting_is_an_error_with_its_id(
@@ -59,6 +61,35 @@ def test_bad_setting_is_an_error_with_its_id(
     assert isinstance(errors[0], Error)
     assert errors[0].id == check_id
     assert errors[0].msg.startswith(setting)
+
+
+def test_a_misspelt_setting_warns_with_the_name_it_resembles() -> None:
+    with override_settings(SIGNALKIT_VALIDATE_ARG=False):
+        (warning,) = check_unknown_settings()
+
+    assert warning == Warning(
+        "SIGNALKIT_VALIDATE_ARG is not a signalkit setting; it is ignored.",
+        hint="Did you mean SIGNALKIT_VALIDATE_ARGS?",
+        id="signalkit.W004",
+    )
+
+
+def test_an_unknown_setting_unlike_any_warns_without_a_guess() -> None:
+    with override_settings(SIGNALKIT_FROBNICATE=True):
+        (warning,) = check_unknown_settings()
+
+    assert warning.msg == (
+        "SIGNALKIT_FROBNICATE is not a signalkit setting; it is ignored."
+    )
+    assert str(warning.hint).startswith(
+        "signalkit's settings are SIGNALKIT_AUTODISCOVER_MODULES, "
+    )
+    assert "SIGNALKIT_VALIDATE_ARGS" in str(warning.hint)
+
+
+def test_known_settings_do_not_warn() -> None:
+    with override_settings(SIGNALKIT_VALIDATE_ARGS=False):
+        assert check_unknown_settings() == []
 
 
 def test_project_receivers_pass() -> None:
@@ -264,6 +295,66 @@ def test_copies_connected_for_other_senders_or_with_uids_are_not_duplicates(
     assert check_duplicate_receivers() == []
 
 
+def on_order(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+def test_one_function_connected_plainly_and_with_a_uid_warns_naming_both(
+    ordered: Signal,
+) -> None:
+    ordered.connect(on_order)
+    ordered.connect(on_order, dispatch_uid="confirm")
+
+    [warning] = check_duplicate_receivers()
+
+    assert warning == Warning(
+        f"Receiver {__name__}.on_order is connected twice to tests.checks.ordered "
+        "(once plainly, once with dispatch_uid='confirm'); it will run twice.",
+        hint="Django keeps one connection per key (the receiver itself, or its "
+        "dispatch_uid when one is given), so each key adds a connection. Connect "
+        "it once: always with the same dispatch_uid, or always without.",
+        obj=on_order,
+        id="signalkit.W002",
+    )
+
+
+def test_one_function_connected_under_three_uids_warns_once(
+    ordered: Signal,
+) -> None:
+    for uid in ("first", "second", "third"):
+        ordered.connect(on_order, dispatch_uid=uid)
+
+    [warning] = check_duplicate_receivers()
+
+    assert warning.msg == (
+        f"Receiver {__name__}.on_order is connected 3 times to "
+        "tests.checks.ordered (once with dispatch_uid='first', once with "
+        "dispatch_uid='second', once with dispatch_uid='third'); it will run 3 "
+        "times."
+    )
+
+
+def test_one_method_of_one_instance_under_two_uids_warns(ordered: Signal) -> None:
+    listener = Listener()
+    ordered.connect(listener.on_order, dispatch_uid="first")
+    ordered.connect(listener.on_order, dispatch_uid="second")
+
+    [warning] = check_duplicate_receivers()
+
+    assert warning.msg.startswith(
+        f"Receiver {__name__}.Listener.on_order is connected twice to "
+    )
+
+
+def test_one_function_under_two_uids_for_two_senders_is_not_a_duplicate(
+    ordered: Signal,
+) -> None:
+    ordered.connect(on_order, sender=Listener, dispatch_uid="listener")
+    ordered.connect(on_order, sender=Signal, dispatch_uid="signal")
+
+    assert check_duplicate_receivers() == []
+
+
 def test_receivers_without_a_code_object_are_not_compared(ordered: Signal) -> None:
     ordered.connect(print)
     ordered.connect(functools.partial(make_receiver()), weak=False)
@@ -333,3 +424,30 @@ def test_both_signals_panels_in_the_toolbar_warn() -> None:
 def test_one_signals_panel_or_the_toolbar_defaults_pass(panels: object) -> None:
     with override_settings(DEBUG_TOOLBAR_PANELS=panels):
         assert check_toolbar_panels() == []
+
+
+def test_unresolvable_annotations_are_listed_while_types_are_checked() -> None:
+    import typed_signals
+    from signalkit.checks import check_unresolvable_annotations
+
+    with override_settings(SIGNALKIT_CHECK_TYPES=True):
+        warnings = check_unresolvable_annotations()
+
+    assert [(each.id, each.obj) for each in warnings] == [
+        ("signalkit.W010", typed_signals.order_paid)
+    ]
+    assert warnings[0].msg == (
+        "typed_signals.orders.paid: the annotation 'Decimal' of argument 'amount' "
+        "cannot be resolved at run time (NameError: name 'Decimal' is not "
+        "defined); SIGNALKIT_CHECK_TYPES does not check that argument."
+    )
+
+
+def test_unresolvable_annotations_are_not_reported_while_types_are_not_checked() -> (
+    None
+):
+    import typed_signals
+    from signalkit.checks import check_unresolvable_annotations
+
+    assert typed_signals.order_paid.unresolved_annotations()
+    assert check_unresolvable_annotations() == []

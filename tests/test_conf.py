@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from signalkit.conf import DEFAULTS, conf, problem
+from signalkit.conf import DEFAULTS, conf, problem, unknown_names
+from testapp.signals import post_published
 
 
 def test_defaults() -> None:
@@ -85,16 +87,60 @@ def test_values_are_cached_until_a_signalkit_setting_changes() -> None:
         ),
     ],
 )
-def test_bad_values_are_read_as_they_are_and_described_by_problem(
+def test_bad_values_raise_at_first_use_and_are_described_by_problem(
     setting: str, attribute: str, value: object, message: str
 ) -> None:
     with override_settings(**{setting: value}):
-        read = getattr(conf, attribute)
         found = problem(attribute)
+        with pytest.raises(ImproperlyConfigured) as raised:
+            getattr(conf, attribute)
 
-    assert read == (tuple(value) if isinstance(value, list) else value)
     assert found is not None
     assert found.startswith(f"{setting} {message}")
+    assert str(raised.value) == found
+    assert attribute not in conf._cache
+
+
+@pytest.mark.parametrize("value", ["no", 0, None])
+def test_a_send_with_validate_args_set_wrong_raises_naming_the_setting(
+    value: object,
+) -> None:
+    with (
+        override_settings(SIGNALKIT_VALIDATE_ARGS=value),
+        pytest.raises(ImproperlyConfigured) as raised,
+    ):
+        # A send that needs the argument check (here: 'user' is missing).
+        post_published.send(sender=None, post="p")
+
+    assert str(raised.value) == (
+        f"SIGNALKIT_VALIDATE_ARGS must be True or False, not {value!r} "
+        f"({type(value).__name__})."
+    )
+
+
+def test_a_good_value_is_checked_once_then_cached() -> None:
+    with override_settings(SIGNALKIT_VALIDATE_ARGS=False):
+        assert conf.VALIDATE_ARGS is False
+        assert conf._cache == {"VALIDATE_ARGS": False}
+
+
+def test_unknown_signalkit_names_come_with_the_closest_known_name() -> None:
+    with override_settings(
+        SIGNALKIT_VALIDATE_ARG=True,
+        SIGNALKIT_FROBNICATE=1,
+        SIGNALKIT_VALIDATE_ARGS=True,
+        OTHER_SETTING=1,
+    ):
+        found = unknown_names()
+
+    assert found == [
+        ("SIGNALKIT_FROBNICATE", None),
+        ("SIGNALKIT_VALIDATE_ARG", "SIGNALKIT_VALIDATE_ARGS"),
+    ]
+
+
+def test_no_unknown_names_by_default() -> None:
+    assert unknown_names() == []
 
 
 @pytest.mark.parametrize("attribute", sorted(DEFAULTS))

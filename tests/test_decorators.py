@@ -44,4 +44,4 @@ def test_a_non_callable_gets_djangos_own_error() -> None:
         override_settings(DEBUG=True),
         pytest.raises(TypeError, match="Signal receivers must be callable"),
     ):
-        receiver(DjangoSignal())(42)  # type: ignore[type-var]
+        receiver(DjangoSignal())(42)  # type: ignore[arg-type]

@@ -220,14 +220,15 @@ def test_why_nothing_was_discovered_names_the_modules_looked_for() -> None:
 
 
 def test_signal_made_by_a_factory_is_named_where_it_lands(make_app: MakeApp) -> None:
+    # Not "factory": factory_boy's package has that name (tests/test_testing.py).
     make_app(
-        "factory",
+        "signal_factory",
         helpers="from signalkit import Signal\n\n"
         "def make_signal():\n    return Signal(args=['x'])\n",
-        signals="from factory.helpers import make_signal\nmade = make_signal()\n",
+        signals="from signal_factory.helpers import make_signal\nmade = make_signal()\n",
     )
 
-    with _installed("factory"):
-        entry = registry["factory.signals.made"]
-        assert entry.signal is sys.modules["factory.signals"].made
+    with _installed("signal_factory"):
+        entry = registry["signal_factory.signals.made"]
+        assert entry.signal is sys.modules["signal_factory.signals"].made
         assert list(entry.args) == ["x"]

@@ -24,13 +24,14 @@ from debug_toolbar.store import MemoryStore
 from debug_toolbar.toolbar import DebugToolbar
 from django.contrib.staticfiles import finders
 from django.core.signals import request_started
+from django.template import engines
 from django.test import AsyncClient, Client, RequestFactory
 from django.test.signals import template_rendered
 from django.urls import resolve
 from pytest_django.fixtures import DjangoAssertNumQueries, Settings
 
 from signalkit import registry
-from signalkit.panels import STYLESHEET, SignalkitPanel
+from signalkit.panels import SCRIPT, STYLESHEET, SignalkitPanel
 from signalkit.panels.view import MIN_BAR_WIDTH
 from signalkit.recording import record
 from signalkit.summaries import MASK
@@ -153,6 +154,7 @@ def call_block(html: str, receiver: str) -> str:
 
 PUBLISHED = "testapp.signals.post_published"
 LEGACY = "testapp.signals.legacy_event"
+TEMPLATE_RENDERED = "django.test.signals.template_rendered"
 
 
 class _TagChecker(HTMLParser):
@@ -234,10 +236,11 @@ def test_a_send_shows_its_sender_arguments_and_site(
     [send] = sends_of(toolbars[0], PUBLISHED)
     assert send["sender"] == "testapp.Post"
     assert send["a"] == {"post": "<testapp.Post pk=5>", "user": "'ann'"}
-    assert re.search(r"toolbar_urls\.py:\d+$", send["site"])
+    # Relative to the directory on sys.path it was imported from.
+    assert re.fullmatch(r"toolbar_urls\.py:\d+", send["site"])
     block = send_block(panel_html(client, toolbars[0]), PUBLISHED)
     assert "<b>post</b>=&lt;testapp.Post pk=5&gt;" in block
-    assert " <i>testapp.Post</i></span>" in block
+    assert " <i>testapp.Post</i>" in block
     assert send["site"] in block
 
 
@@ -298,7 +301,7 @@ def test_a_muted_send_is_kept_and_names_the_receivers_that_did_not_run(
     [send] = sends_of(toolbars[0], LEGACY)
     assert send["receivers"] == []
     block = send_block(panel_html(client, toolbars[0]), LEGACY)
-    assert block.startswith(f'<details class="sk-muted" data-send="{LEGACY}">')
+    assert block.startswith(f'<details class="sk-muted" data-send="{LEGACY}" open>')
     assert "<mark>muted</mark> tests.test_panel.first" in block
 
 
@@ -311,6 +314,39 @@ def test_nav_subtitle_counts_sends_receivers_and_their_time(
 
     subtitle = toolbars[0].get_panel_by_id(PANEL_ID).nav_subtitle
     assert re.fullmatch(r"3 sends, 2 receivers run in \d+\.\d\d ms", subtitle)
+
+
+def test_nav_subtitle_gives_elapsed_and_summed_time_of_concurrent_receivers(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    client.get("/quiet/")
+    panel = toolbars[0].get_panel_by_id(PANEL_ID)
+
+    # An asend() whose two receivers ran at once: 1.85 ms of receivers in 1 ms.
+    panel.record_stats(
+        {
+            "names": [PUBLISHED, "None", "views.py:1", "r"],
+            "sends": [
+                {
+                    "g": 0,
+                    "f": 1,
+                    "w": 2,
+                    "t": 0,
+                    "d": 1000,
+                    "m": "asend",
+                    "r": [{"n": 3, "t": 0, "d": 900}, {"n": 3, "t": 10, "d": 950}],
+                }
+            ],
+            "folded": [],
+            "receiver_us": 1850,
+        }
+    )
+
+    assert panel.nav_subtitle == "1 send, 2 receivers: 1.00 ms elapsed, 1.85 ms summed"
+    summary = panel.content[: panel.content.index("</p>")]
+    assert "1.00 ms elapsed, 1.85 ms summed over receivers that ran concurrently" in (
+        " ".join(summary.split())
+    )
 
 
 def test_nav_subtitle_is_shown_in_the_toolbar(
@@ -405,7 +441,9 @@ def test_a_receiver_exception_stands_out(
     assert block.startswith(f'<details class="sk-err" data-send="{PUBLISHED}" open>')
     assert '<li class="sk-error">' in block
     assert "ValueError: &lt;b&gt;boom&lt;/b&gt;" in block
-    assert "2 exceptions" in html  # the receiver's, and the send's own
+    # Counted once, where it was raised; the send it passed through says so.
+    assert "1 exception</span>" in html
+    assert "<em>propagated ValueError: &lt;b&gt;boom&lt;/b&gt;</em>" in block
     assert f'<tr class="sk-err djDebugRowWarning" data-signal="{PUBLISHED}">' in html
     assert "<b>boom" not in html
 
@@ -482,8 +520,9 @@ def test_overview_counts_sends_receivers_and_errors_per_signal(
     overview = overview[: overview.index("</table>")]
     row = overview[overview.index(f'data-signal="{PUBLISHED}"') :]
     cells = re.findall(r'<td class="sk-num">([^<]*)</td>', row[: row.index("</tr>")])
-    assert (cells[0], cells[1], cells[3]) == ("1", "2", "0")
-    assert re.fullmatch(r"\d+\.\d\d ms", cells[2])
+    assert (cells[0], cells[1], cells[4]) == ("1", "2", "0")
+    assert re.fullmatch(r"\d+\.\d\d ms", cells[2])  # time sending
+    assert re.fullmatch(r"\d+\.\d\d ms", cells[3])  # time in receivers
     assert 'data-signal="django.db.models.signals.pre_init"' in overview
     assert LEGACY not in overview
 
@@ -550,13 +589,19 @@ def through_the_toolbar(path: str) -> None:
     DebugToolbarMiddleware(resolve(path).func)(request)
 
 
-def test_sends_received_only_by_the_toolbar_are_grouped_apart(
-    client: Client, toolbars: list[DebugToolbar], settings: Settings
-) -> None:
+def use_templates_panel(settings: Settings) -> None:
+    """Turn on the toolbar's Templates panel, whose receiver of
+    ``template_rendered`` makes that send the toolbar's own."""
     settings.DEBUG_TOOLBAR_PANELS = [
         "debug_toolbar.panels.templates.TemplatesPanel",
         *PANELS,
     ]
+
+
+def test_sends_received_only_by_the_toolbar_are_grouped_apart(
+    client: Client, toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    use_templates_panel(settings)
 
     through_the_toolbar("/rendered/")
 
@@ -580,10 +625,7 @@ def test_sends_received_only_by_the_toolbar_are_grouped_apart(
 def test_a_send_a_project_receiver_hears_too_is_the_project_s(
     toolbars: list[DebugToolbar], settings: Settings, connect: Any
 ) -> None:
-    settings.DEBUG_TOOLBAR_PANELS = [
-        "debug_toolbar.panels.templates.TemplatesPanel",
-        *PANELS,
-    ]
+    use_templates_panel(settings)
     connect(template_rendered, first)
 
     through_the_toolbar("/rendered/")
@@ -591,6 +633,43 @@ def test_a_send_a_project_receiver_hears_too_is_the_project_s(
     [send] = kept(toolbars[0])
     assert send["signal"] == "django.test.signals.template_rendered"
     assert stored_stats(toolbars[0])["toolbar"] == []
+
+
+def test_the_side_bar_counts_none_of_the_toolbars_own_sends(
+    toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    use_templates_panel(settings)
+
+    through_the_toolbar("/rendered/")
+
+    panel = toolbars[0].get_panel_by_id(PANEL_ID)
+    assert panel.nav_subtitle == "0 sends, 0 receivers run in 0.00 ms"
+    assert "Sent during this request" not in panel.content  # no empty heading
+
+
+def render_a_page(sender: Any, **kwargs: Any) -> str:
+    return engines["django"].from_string("<p>{{ sender }}</p>").render({})
+
+
+def test_a_toolbar_send_made_by_a_project_receiver_sits_under_it_counted_apart(
+    toolbars: list[DebugToolbar], settings: Settings, connect: Any
+) -> None:
+    use_templates_panel(settings)
+    connect(legacy_event, render_a_page)
+
+    through_the_toolbar("/legacy/")
+
+    stats = stored_stats(toolbars[0])
+    outer, inner = kept(toolbars[0])
+    assert (outer["signal"], inner["signal"]) == (LEGACY, TEMPLATE_RENDERED)
+    assert (inner["p"], inner["q"], inner["o"]) == (0, 0, 1)
+    [(signal, _, count, *_)] = stats["toolbar"]
+    assert (stats["names"][signal], count) == (TEMPLATE_RENDERED, 1)
+    panel = toolbars[0].get_panel_by_id(PANEL_ID)
+    assert panel.nav_subtitle.startswith("1 send, 1 receivers run")
+    block = send_block(panel.content, LEGACY)
+    assert f'<details class="sk-tb" data-send="{TEMPLATE_RENDERED}" open>' in block
+    assert "<mark>the toolbar&#x27;s own</mark>" in block
 
 
 def test_sends_from_toolbar_code_and_their_nested_sends_are_the_toolbar_s(
@@ -617,6 +696,146 @@ def test_sends_from_toolbar_code_and_their_nested_sends_are_the_toolbar_s(
         (LEGACY, 1),
         (PUBLISHED, 1),
     ]
+
+
+def test_a_request_with_eight_receivers_a_nested_send_and_an_error(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    client.get("/story/")
+
+    panel = toolbars[0].get_panel_by_id(PANEL_ID)
+    html = panel_html(client, toolbars[0])
+    block = send_block(html, "toolbar_urls.order_paid")
+    # Open at once, with every receiver in order and the arguments.
+    assert block.startswith(
+        '<details class="sk-err" data-send="toolbar_urls.order_paid" open>'
+    )
+    names = re.findall(
+        r"<li[^>]*><div><span><code>shop\.receivers\.(\w+)</code>", block
+    )
+    assert names == [
+        "reserve_stock",
+        "mail_receipt",
+        "archive_receipt",  # in the send mail_receipt made, under it
+        "charge_card",
+        "notify_warehouse",
+        "update_ledger",
+        "award_points",
+        "clear_basket",
+        "log_payment",
+    ]
+    assert "<b>order</b>=&lt;testapp.Post pk=42&gt; <b>amount</b>=1999" in block
+    assert "1 exception</span>" in html
+    # The two sends, and the pre_init and post_init of the order.
+    assert panel.nav_subtitle.startswith("4 sends, 9 receivers run in ")
+
+
+# Stacks, as the SQL panel shows them
+
+
+def stack_of(toolbar: DebugToolbar, send: dict[str, Any]) -> list[str]:
+    stats = stored_stats(toolbar)
+    return [stats["names"][frame] for frame in stats["stacks"][send["k"]]]
+
+
+def test_a_send_keeps_its_stack_from_its_site_up_without_hidden_modules(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    client.get("/publish/")
+
+    [send] = sends_of(toolbars[0], PUBLISHED)
+    stack = stack_of(toolbars[0], send)
+    assert re.fullmatch(r"toolbar_urls\.py:\d+ in publish", stack[0])
+    assert stack[0].startswith(send["site"] + " ")
+    # The test that made the request is in it; the toolbar's frames and
+    # Django's handlers (HIDE_IN_STACKTRACES) are not, nor absolute paths.
+    assert any(" in test_a_send_keeps_its_stack" in frame for frame in stack)
+    assert not any("debug_toolbar/" in frame for frame in stack)
+    assert not any("django/core/handlers" in frame for frame in stack)
+    assert not any(frame.startswith("/") for frame in stack)
+    html = panel_html(client, toolbars[0])
+    assert f'<a class="sk-stk" href="#sk-stack-{send["k"]}"' in html
+    assert f'<ol class="sk-stack" id="sk-stack-{send["k"]}"><li>{stack[0]}' in html
+
+
+def test_sends_from_one_place_share_one_stored_stack(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(legacy_event, first)
+
+    client.get("/legacy/", {"times": "3"})
+
+    assert {send["k"] for send in sends_of(toolbars[0], LEGACY)} == {0}
+    assert len(stored_stats(toolbars[0])["stacks"]) == 1
+
+
+def test_stacks_obey_the_toolbars_hide_in_stacktraces(
+    client: Client, toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    settings.DEBUG_TOOLBAR_CONFIG = {
+        "IS_RUNNING_TESTS": False,
+        "HIDE_IN_STACKTRACES": ("toolbar_urls", "django"),
+    }
+
+    client.get("/publish/")
+
+    [send] = sends_of(toolbars[0], PUBLISHED)
+    stack = stack_of(toolbars[0], send)
+    assert not any(frame.startswith("toolbar_urls.py") for frame in stack)
+    assert not any(frame.startswith("site-packages/django/") for frame in stack)
+    # The setting replaces the toolbar's default, which hides the toolbar.
+    assert any(frame.startswith("site-packages/debug_toolbar/") for frame in stack)
+    # signalkit's own frames are machinery, never shown.
+    assert not any(frame.startswith("signalkit/") for frame in stack)
+
+
+def test_with_stacks_disabled_the_panel_records_no_stack(
+    client: Client, toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    settings.DEBUG_TOOLBAR_CONFIG = {
+        "IS_RUNNING_TESTS": False,
+        "ENABLE_STACKTRACES": False,
+    }
+
+    client.get("/publish/")
+
+    [send] = sends_of(toolbars[0], PUBLISHED)
+    assert "k" not in send
+    assert stored_stats(toolbars[0])["stacks"] == []
+    html = panel_html(client, toolbars[0])
+    assert "sk-stk" not in html
+    assert "sk-stacks" not in html
+
+
+# Duplicates, as the SQL panel flags them
+
+
+def test_a_signal_sent_again_with_the_same_arguments_is_flagged(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(legacy_event, first)
+
+    client.get("/legacy/", {"times": "3", "mood": "same"})
+
+    html = panel_html(client, toolbars[0])
+    row = html[html.index(f'<tr data-signal="{LEGACY}">') :]
+    row = row[: row.index("</tr>")]
+    assert '<mark class="sk-dup">sent 3 times with the same arguments</mark>' in row
+
+
+def test_one_function_connected_twice_is_flagged_in_its_send(
+    client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    legacy_event.connect(first, dispatch_uid="tests.first.mail")
+    legacy_event.connect(first, dispatch_uid="tests.first.mail-again")
+    try:
+        client.get("/legacy/")
+    finally:
+        legacy_event.disconnect(dispatch_uid="tests.first.mail")
+        legacy_event.disconnect(dispatch_uid="tests.first.mail-again")
+
+    block = send_block(panel_html(client, toolbars[0]), LEGACY)
+    assert block.count('<mark class="sk-dup">ran twice in one send</mark>') == 2
 
 
 # The catalog of every registered signal
@@ -765,7 +984,9 @@ def test_stats_are_json_native_and_survive_the_store(
     assert json.loads(json.dumps(live.get_stats())) == live.get_stats()
     rebuilt = stored.get_panel_by_id(PANEL_ID)
     assert rebuilt.toolbar.request is None
-    assert rebuilt.content == live.content
+    # The same, but for the stylesheet link only a page-rendered panel makes.
+    assert live.content.startswith("<link ")
+    assert rebuilt.content.partition("\n")[2] == live.content.partition("\n")[2]
     assert rebuilt.nav_subtitle == live.nav_subtitle
 
 
@@ -780,7 +1001,8 @@ def test_stored_format_names_each_string_once_and_leaves_defaults_out(
     assert stats["names"].count(LEGACY) == 1
     assert stats["names"].count("tests.test_panel.first") == 1
     send = stats["sends"][0]
-    assert sorted(send) == ["d", "f", "g", "r", "t", "w"]  # no method, arguments...
+    # No method, arguments... and its stack (the toolbar's ENABLE_STACKTRACES).
+    assert sorted(send) == ["d", "f", "g", "k", "r", "t", "w"]
     assert sorted(send["r"][0]) == ["d", "n", "r", "t"]  # status "ok" left out
 
 
@@ -810,7 +1032,9 @@ def test_the_stylesheet_is_a_static_file_linked_from_the_panel(
 
     html = panel_html(client, toolbars[0])
     assert finders.find(STYLESHEET) is not None
-    assert html.startswith(f'<link rel="stylesheet" href="/static/{STYLESHEET}">')
+    # Fetched later, the panel's script links it with the page's nonce.
+    assert f'data-stylesheet="/static/{STYLESHEET}"' in html
+    assert "<link" not in html
 
 
 def test_the_panel_has_no_inline_style(
@@ -826,24 +1050,36 @@ def test_the_panel_has_no_inline_style(
     assert "data-djdt-styles" not in html  # needs the toolbar's script to apply
 
 
-@pytest.mark.parametrize("render_panels", [True, False])
-def test_the_stylesheet_link_carries_the_page_csp_nonce(
-    client: Client,
-    toolbars: list[DebugToolbar],
-    settings: Settings,
-    render_panels: bool,
+def test_rendered_within_the_page_the_stylesheet_link_carries_its_nonce(
+    client: Client, settings: Settings
 ) -> None:
     settings.MIDDLEWARE = ["toolbar_urls.CspNonceMiddleware", *settings.MIDDLEWARE]
-    settings.DEBUG_TOOLBAR_CONFIG = {
-        "IS_RUNNING_TESTS": False,
-        "RENDER_PANELS": render_panels,
-    }
+    settings.DEBUG_TOOLBAR_CONFIG = {"IS_RUNNING_TESTS": False, "RENDER_PANELS": True}
 
     response = client.get("/publish/")
 
     link = f'<link rel="stylesheet" href="/static/{STYLESHEET}" nonce="n0nc3">'
-    html = response.text if render_panels else panel_html(client, toolbars[0])
-    assert link in html
+    assert link in response.text
+
+
+def test_rendered_later_the_panel_links_no_stylesheet_with_a_stale_nonce(
+    client: Client, toolbars: list[DebugToolbar], settings: Settings
+) -> None:
+    # The request's nonce is not the nonce of the page that shows the panel
+    # when it is picked in History: the panel's script links the stylesheet.
+    settings.MIDDLEWARE = ["toolbar_urls.CspNonceMiddleware", *settings.MIDDLEWARE]
+
+    client.get("/publish/")
+
+    html = panel_html(client, toolbars[0])
+    assert "n0nc3" not in html
+    assert "<link" not in html
+    response = client.get(
+        "/__debug__/render_panel/",
+        {"request_id": str(toolbars[0].request_id), "panel_id": PANEL_ID},
+    )
+    assert response.json()["scripts"] == [f"/static/{SCRIPT}"]
+    assert finders.find(SCRIPT) is not None
 
 
 # Caps, masking, SQL and escaping

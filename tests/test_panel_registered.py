@@ -76,3 +76,20 @@ def test_every_string_is_escaped() -> None:
     assert "<script>" not in html
     assert 'data-signal="&lt;b&gt;x&lt;/b&gt;"' in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_an_argument_shows_its_type_escaped() -> None:
+    arguments = [
+        {
+            "name": "order",
+            "type": "Order",
+            "required": True,
+            "description": "The order",
+        },
+        {"name": "tags", "type": "list[<b>]", "required": False, "description": ""},
+    ]
+
+    html = registered_html([signal(arguments=arguments)])
+
+    assert "<div><code>order: Order</code> The order</div>" in html
+    assert "<code>tags: list[&lt;b&gt;]</code>" in html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from signalkit.panels.timeline import timeline_html
+from signalkit.panels.timeline import stacks_html, timeline_html
 from signalkit.panels.view import Bar, CallView, SendView
 
 
@@ -38,6 +38,7 @@ def send(**overrides: Any) -> SendView:
         "calls": [],
         "errors": 0,
         "parent_number": None,
+        "is_open": False,
     }
     return SendView(**{**data, **overrides})
 
@@ -104,3 +105,67 @@ def test_a_receiver_with_no_result_summary_shows_no_arrow() -> None:
 
     assert "<mark>enqueued</mark></span>" in html
     assert "→" not in html
+
+
+def test_a_closed_send_names_its_receivers_in_its_summary() -> None:
+    calls = [call(name="shop.receivers.send_receipt"), call(name="shop.stock.reserve")]
+
+    html = timeline_html([("send", send(calls=calls))])
+
+    assert '<i>shop.Order</i><b class="sk-to"> → send_receipt, reserve</b>' in html
+
+
+def test_an_open_send_is_open() -> None:
+    html = timeline_html([("send", send(is_open=True))])
+
+    assert html.startswith('<details data-send="shop.signals.order_paid" open>')
+
+
+def test_an_exception_that_passed_through_is_shown_as_propagated() -> None:
+    failed = call(status="error", exception="ValueError: no", propagated=True)
+    sent = send(calls=[failed], exception="ValueError: no", propagated=True)
+
+    html = timeline_html([("send", sent), ("call", failed)])
+
+    assert html.startswith('<details class="sk-err" data-send=')
+    assert "<br><em>propagated ValueError: no</em>" in html
+    assert '<li class="sk-prop"><div><span><code>shop.receivers.send_receipt' in html
+    assert "<mark>propagated</mark> <em>ValueError: no</em>" in html
+
+
+def test_a_receiver_that_ran_twice_in_one_send_is_flagged() -> None:
+    twice = call(repeats=2)
+    thrice = call(repeats=3)
+
+    html = timeline_html([("call", twice), ("end-call", None), ("call", thrice)])
+
+    assert '<mark class="sk-dup">ran twice in one send</mark>' in html
+    assert '<mark class="sk-dup">ran 3 times in one send</mark>' in html
+
+
+def test_a_send_links_its_stack_and_the_toolbars_own_is_marked() -> None:
+    html = timeline_html([("send", send(stack=4, toolbar=True))])
+
+    assert html.startswith('<details class="sk-tb" data-send=')
+    assert '<a class="sk-stk" href="#sk-stack-4" data-stack="4">stack</a>' in html
+    assert "<mark>the toolbar&#x27;s own</mark>" in html
+
+
+def test_concurrent_receivers_are_summed_and_the_send_elapsed_apart() -> None:
+    calls = [
+        call(start_us=0, duration_us=900, ms="0.90"),
+        call(start_us=100, duration_us=800, ms="0.80"),
+    ]
+
+    html = timeline_html([("send", send(calls=calls, ms="1.00"))])
+
+    assert "receivers ran concurrently: 1.70 ms summed in 1.00 ms" in html
+
+
+def test_each_stack_is_listed_once_with_its_frames() -> None:
+    html = stacks_html([["shop/views.py:12 in pay", "manage.py:22 in <module>"]])
+
+    assert html == (
+        '<ol class="sk-stack" id="sk-stack-0"><li>shop/views.py:12 in pay</li>'
+        "<li>manage.py:22 in &lt;module&gt;</li></ol>\n"
+    )

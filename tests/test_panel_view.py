@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from signalkit.panels.view import (
+    OPEN_ROWS,
     Bar,
     SendView,
     milliseconds,
     panel_context,
+    project_figures,
     receiver_count,
     send_count,
     timeline,
@@ -55,9 +57,9 @@ def stats(**overrides: Any) -> dict[str, Any]:
         "folded": [[5, 1, 7]],
         "toolbar": [[0, 1, 2, 3, 80, 0]],
         "receiver_us": 440,
+        "stacks": [],
         "dropped": 4,
         "max_sends": 1000,
-        "nonce": None,
     }
     return {**base, **overrides}
 
@@ -92,9 +94,9 @@ def test_milliseconds_have_two_decimals() -> None:
     assert (milliseconds(20), milliseconds(1234567)) == ("0.02", "1234.57")
 
 
-def test_counts_include_folded_toolbar_and_dropped_sends() -> None:
-    assert send_count(stats()) == 3 + 7 + 2 + 4
-    assert receiver_count(stats()) == 4 + 3
+def test_counts_include_folded_and_dropped_sends_not_the_toolbars_own() -> None:
+    assert send_count(stats()) == 3 + 7 + 4
+    assert receiver_count(stats()) == 4
 
 
 def test_the_tree_opens_each_send_and_receiver_and_nests_sends_under_their_receiver() -> (
@@ -128,21 +130,24 @@ def test_the_tree_opens_each_send_and_receiver_and_nests_sends_under_their_recei
     assert [item.depth for kind, item in tree if kind == "send"] == [0, 1, 0]
 
 
-def test_errors_of_a_send_count_its_own_exception_and_its_receivers() -> None:
+def test_an_exception_a_receiver_raised_counts_once_not_again_on_its_send() -> None:
     context = panel_context(stats(), [])
 
     sends = [item for kind, item in context["tree"] if kind == "send"]
-    assert [send.errors for send in sends] == [0, 0, 2]
+    assert [send.errors for send in sends] == [0, 0, 1]
     assert sends[2].exception == "ValueError: no"
-    assert context["error_count"] == 2
+    assert sends[2].propagated
+    assert context["error_count"] == 1
 
 
 def test_overview_totals_each_signal_slowest_first() -> None:
     overview = panel_context(stats(), [])["overview"]
 
-    assert [(r.signal, r.sends, r.receivers, r.ms, r.errors) for r in overview] == [
-        ("a.sig", 2, 3, "0.44", 2),
-        ("b.sig", 1 + 7, 1, "0.15", 0),
+    assert [
+        (r.signal, r.sends, r.receivers, r.ms, r.elapsed_ms, r.errors) for r in overview
+    ] == [
+        ("a.sig", 2, 3, "0.44", "0.55", 1),
+        ("b.sig", 1 + 7, 1, "0.15", "0.20", 0),
     ]
 
 
@@ -171,3 +176,189 @@ def test_folded_and_toolbar_lines_read_their_names() -> None:
             "errors": 0,
         }
     ]
+
+
+def sent(start: int, duration: int, calls: list[tuple[int, int]], **more: Any) -> Any:
+    """A stored send of a.sig (name 0) from None (1) at views.py:1 (2), whose
+    receivers r1 (3) ran at the given (start, duration)."""
+    return {
+        "g": 0,
+        "f": 1,
+        "w": 2,
+        "t": start,
+        "d": duration,
+        "r": [{"n": 3, "t": t, "d": d} for t, d in calls],
+        **more,
+    }
+
+
+def sends(context: dict[str, Any]) -> list[SendView]:
+    return [item for kind, item in context["tree"] if kind == "send"]
+
+
+def test_an_exception_raised_two_sends_down_counts_once_where_raised() -> None:
+    # r1 of send #1 made send #2, whose r3 raised; it passed through send #2,
+    # through r1 and out of send #1: one exception, three places.
+    error = ["ValueError", "down"]
+    data = stats(
+        sends=[
+            {**sent(0, 500, [(10, 300)]), "x": error},
+            {
+                **sent(20, 200, [(30, 150)], p=0, q=0),
+                "g": 5,
+                "x": error,
+            },
+        ],
+        folded=[],
+    )
+    data["sends"][0]["r"][0].update(s="error", x=error)
+    data["sends"][1]["r"][0].update(n=6, s="error", x=error)
+
+    context = panel_context(data, [])
+
+    outer, inner = sends(context)
+    assert context["error_count"] == 1
+    assert (outer.errors, inner.errors) == (0, 1)
+    assert outer.propagated
+    assert inner.propagated
+    assert outer.calls[0].propagated
+    assert not inner.calls[0].propagated
+    assert [(row.signal, row.errors) for row in context["overview"]] == [
+        ("a.sig", 0),
+        ("b.sig", 1),
+    ]
+
+
+def test_a_send_that_raised_before_any_receiver_counts_its_own_exception() -> None:
+    data = stats(sends=[{**sent(0, 5, []), "x": ["SignalArgumentError", "x"]}])
+
+    [send] = sends(panel_context(data, []))
+
+    assert (send.errors, send.propagated) == (1, False)
+
+
+def test_concurrent_receivers_report_elapsed_and_summed_time_apart() -> None:
+    data = stats(
+        sends=[sent(0, 1000, [(10, 900), (20, 950), (30, 400)], m="asend")],
+        receiver_us=2250,
+        folded=[],
+    )
+
+    context = panel_context(data, [])
+    figures = project_figures(data)
+
+    [send] = sends(context)
+    assert send.concurrent
+    assert (send.ms, send.receiver_ms) == ("1.00", "2.25")
+    assert (context["elapsed_ms"], context["receiver_ms"]) == ("1.00", "2.25")
+    assert context["concurrent"]
+    [row] = context["overview"]
+    assert (row.elapsed_ms, row.ms, row.concurrent) == ("1.00", "2.25", True)
+    assert (figures.elapsed_ms, figures.receiver_ms, figures.concurrent) == (
+        "1.00",
+        "2.25",
+        True,
+    )
+
+
+def test_receivers_one_after_the_other_are_not_concurrent() -> None:
+    # Starts and durations are rounded apart: a microsecond of overlap is not.
+    data = stats(sends=[sent(0, 500, [(10, 101), (110, 200), (310, 100)])])
+
+    [send] = sends(panel_context(data, []))
+
+    assert not send.concurrent
+    assert not project_figures(data).concurrent
+
+
+def test_elapsed_time_counts_overlapping_top_level_sends_once() -> None:
+    data = stats(
+        sends=[
+            sent(0, 100, []),
+            sent(50, 100, []),
+            sent(60, 20, []),  # within the two before
+            sent(400, 10, []),
+        ],
+        toolbar=[],
+    )
+
+    assert panel_context(data, [])["elapsed_ms"] == milliseconds(150 + 10)
+    assert project_figures(data).elapsed_ms == milliseconds(150 + 10)
+
+
+def test_equal_sends_of_a_signal_are_flagged_as_duplicates() -> None:
+    same = {"a": {"post": "<Post pk=1>"}}
+    data = stats(
+        sends=[
+            sent(0, 5, [], **same),
+            sent(10, 5, [], **same),
+            sent(20, 5, [], a={"post": "<Post pk=2>"}),
+            sent(30, 5, [], **same),
+            {**sent(40, 5, []), "g": 5},
+        ],
+        folded=[],
+    )
+
+    overview = panel_context(data, [])["overview"]
+
+    assert {row.signal: row.duplicates for row in overview} == {"a.sig": 3, "b.sig": 0}
+
+
+def test_a_receiver_that_ran_twice_in_one_send_knows_it() -> None:
+    data = stats(sends=[sent(0, 50, [(1, 1), (3, 1)])])
+    data["sends"][0]["r"].append({"n": 4, "t": 5, "d": 1})
+
+    [send] = sends(panel_context(data, []))
+
+    assert [call.repeats for call in send.calls] == [2, 2, 1]
+
+
+def test_every_send_is_open_when_they_fit_a_screen_or_two() -> None:
+    data = stats(sends=[sent(i * 10, 5, [(i * 10, 1)]) for i in range(10)])
+
+    assert all(send.is_open for send in sends(panel_context(data, [])))
+
+
+def test_beyond_a_screen_or_two_the_first_sends_are_open_the_rest_closed() -> None:
+    count = OPEN_ROWS  # three rows each: a summary, its details, a receiver
+    data = stats(sends=[sent(i * 10, 5, [(i * 10, 1)]) for i in range(count)])
+
+    opened = [send.is_open for send in sends(panel_context(data, []))]
+
+    assert opened == [True] * (OPEN_ROWS // 3) + [False] * (count - OPEN_ROWS // 3)
+
+
+def test_a_send_too_long_for_the_screen_still_opens_when_first() -> None:
+    calls = [(i, 1) for i in range(OPEN_ROWS + 5)]
+    data = stats(sends=[sent(0, 500, calls), sent(600, 5, [(600, 1)])])
+
+    assert [send.is_open for send in sends(panel_context(data, []))] == [True, False]
+
+
+def test_the_toolbars_send_under_a_project_receiver_is_shown_not_counted() -> None:
+    data = stats(
+        sends=[
+            sent(0, 500, [(10, 300)]),
+            {**sent(20, 100, [(30, 50)], p=0, q=0), "g": 5, "o": 1},
+        ],
+        folded=[],
+        toolbar=[[5, 1, 1, 1, 0, 0]],
+        dropped=0,
+    )
+
+    context = panel_context(data, [])
+
+    project, toolbar = sends(context)
+    assert toolbar.toolbar
+    assert toolbar.depth == 1
+    assert project.calls[0].sends == [toolbar]
+    assert (send_count(data), receiver_count(data)) == (1, 1)
+    assert [row.signal for row in context["overview"]] == ["a.sig"]
+    assert [call.name for call, _ in context["slowest"]] == ["r1"]
+    assert context["toolbar_count"] == 1
+
+
+def test_stacks_read_their_frames_names() -> None:
+    data = stats(stacks=[[2, 0]])
+
+    assert panel_context(data, [])["stacks"] == [["views.py:1", "a.sig"]]

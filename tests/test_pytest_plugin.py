@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -118,6 +119,44 @@ def test_signals_fixture_in_a_project(project: pytest.Pytester) -> None:
     )
 
 
+def test_mute_on_a_test_case_class_keeps_its_tests_collected(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        """
+        from django.db.models.signals import post_save
+        from django.test import TestCase
+        from signalkit.testing import mute
+        from testapp.models import Post
+
+        calls = []
+        post_save.connect(lambda **kwargs: calls.append(1), sender=Post, weak=False)
+
+        @mute(post_save)
+        class PostTests(TestCase):
+            def setUp(self):
+                Post.objects.create(title="in setUp")
+
+            def test_create(self):
+                Post.objects.create(title="in the test")
+                assert calls == []
+
+            def test_still_muted(self):
+                Post.objects.create(title="in the test")
+                assert calls == []
+
+        class UnmutedTests(TestCase):
+            def test_heard(self):
+                Post.objects.create(title="heard")
+                assert calls == [1]
+        """
+    )
+
+    result = project.runpytest_subprocess("-p", "no:randomly")
+
+    result.assert_outcomes(passed=3)
+
+
 def test_mute_signals_marker_in_a_project(project: pytest.Pytester) -> None:
     project.makepyfile(
         """
@@ -210,6 +249,22 @@ def fresh_plugin() -> ModuleType:
     return module
 
 
+def run_in_process(
+    pytester: pytest.Pytester, plugin: ModuleType, *args: str
+) -> pytest.RunResult:
+    """pytest in this process, with Django already set up by this test run."""
+    return pytester.runpytest_inprocess(
+        "-p",
+        "no:signalkit",
+        "-p",
+        "no:django",
+        "-p",
+        "no:randomly",
+        *args,
+        plugins=[plugin],
+    )
+
+
 @pytest.mark.parametrize(
     ("marker_args", "message"),
     [
@@ -244,16 +299,7 @@ def test_mute_signals_marker_with_an_unknown_signal_fails_the_test(
         """
     )
 
-    # In-process, with Django already set up by this test run.
-    result = pytester.runpytest_inprocess(
-        "-p",
-        "no:signalkit",
-        "-p",
-        "no:django",
-        "-p",
-        "no:randomly",
-        plugins=[fresh_plugin],
-    )
+    result = run_in_process(pytester, fresh_plugin)
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([message])
@@ -272,3 +318,97 @@ def test_plugin_loads_without_django_configured(pytester: pytest.Pytester) -> No
     result = pytester.runpytest_subprocess("-p", "no:django", "-p", "no:randomly")
 
     result.assert_outcomes(passed=1)
+
+
+# --signalkit-report: the project's signals no test sent, receivers no test ran
+
+SENDS_POST_PUBLISHED = """
+    from testapp.signals import post_published
+
+    def test_publish():
+        post_published.send(sender=None, post="p", user="u")
+    """
+
+
+def test_signalkit_report_lists_what_no_test_sent_or_ran(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile(SENDS_POST_PUBLISHED)
+
+    result = run_in_process(pytester, fresh_plugin, "--signalkit-report")
+
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "*signalkit signal coverage*",
+            "signalkit signal coverage: * declared signals sent, * receivers ran (*%)",
+            "Declared signals no test sent:",
+            "  testapp.signals.comment_added",
+        ]
+    )
+    result.stdout.no_fnmatch_line("  testapp.signals.post_published")
+    result.stdout.no_fnmatch_line(
+        "  testapp.signals.remember_publication  (testapp.signals.post_published)"
+    )
+
+
+def test_signalkit_report_json_writes_the_report(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile(SENDS_POST_PUBLISHED)
+
+    result = run_in_process(pytester, fresh_plugin, "--signalkit-report-json=signals")
+
+    report = json.loads((pytester.path / "signals.json").read_text())
+    assert "testapp.signals.post_published" in report["signals"]["sent"]
+    assert "testapp.signals.comment_added" in report["signals"]["not_sent"]
+    # Without --signalkit-report, the terminal gets the summary line only.
+    result.stdout.fnmatch_lines(["signalkit signal coverage: *"])
+    result.stdout.no_fnmatch_line("Declared signals no test sent:")
+
+
+def test_signalkit_fail_under_fails_a_passing_session_below_the_threshold(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile(SENDS_POST_PUBLISHED)
+
+    result = run_in_process(pytester, fresh_plugin, "--signalkit-fail-under=100")
+
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["FAIL: signal coverage *% is under --signalkit-fail-under=100%"]
+    )
+
+
+def test_signalkit_fail_under_passes_at_or_above_the_threshold(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile(SENDS_POST_PUBLISHED)
+
+    result = run_in_process(pytester, fresh_plugin, "--signalkit-fail-under=1")
+
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.no_fnmatch_line("FAIL: *")
+
+
+def test_signalkit_fail_under_keeps_the_exit_status_of_failed_tests(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile("def test_fails():\n    assert False\n")
+
+    result = run_in_process(pytester, fresh_plugin, "--signalkit-fail-under=100")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_without_report_options_nothing_is_observed_or_printed(
+    pytester: pytest.Pytester, fresh_plugin: ModuleType
+) -> None:
+    pytester.makepyfile(SENDS_POST_PUBLISHED)
+
+    result = run_in_process(pytester, fresh_plugin)
+
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.no_fnmatch_line("*signalkit signal coverage*")

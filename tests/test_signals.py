@@ -43,6 +43,7 @@ def test_public_api_is_exported() -> None:
         "receiver",
         "record",
         "registry",
+        "signal",
     ]
 
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import re
 import threading
-from collections.abc import Callable, Iterator
+import unittest
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -12,6 +14,9 @@ import pytest
 from django.db import connections
 from django.db.models.signals import post_save
 from django.dispatch import Signal as DjangoSignal
+from django.test import SimpleTestCase
+from factory.base import Factory, FactoryMetaClass
+from factory.helpers import post_generation
 
 from signalkit.exceptions import UnknownSignalError
 from signalkit.testing import Capture, capture, mute
@@ -522,6 +527,219 @@ def test_mute_decorated_coroutine_restores_receivers_when_it_raises(
     legacy_event.send(sender=None)
 
     assert len(calls) == 1
+
+
+def heard(signal: DjangoSignal) -> bool:
+    """Whether a receiver of *signal* runs when it is sent now."""
+    calls: list[object] = []
+
+    def log(**kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    signal.connect(log)
+    try:
+        signal.send(sender=None)
+    finally:
+        signal.disconnect(log)
+    return bool(calls)
+
+
+def run_test_case(case: type[unittest.TestCase]) -> unittest.TestResult:
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(case).run(result)
+    assert not result.errors, result.errors
+    assert not result.failures, result.failures
+    return result
+
+
+@pytest.mark.parametrize("base", [unittest.TestCase, SimpleTestCase])
+def test_mute_decorates_a_test_case_class_with_its_set_up_and_tear_down(
+    base: type[unittest.TestCase],
+) -> None:
+    heard_in: dict[str, bool] = {}
+
+    @mute(legacy_event)
+    class Tests(base):  # type: ignore[valid-type,misc]
+        @classmethod
+        def setUpClass(cls) -> None:
+            super().setUpClass()
+            heard_in["setUpClass"] = heard(legacy_event)
+
+        def setUp(self) -> None:
+            heard_in["setUp"] = heard(legacy_event)
+
+        def test_one(self) -> None:
+            heard_in["test_one"] = heard(legacy_event)
+
+        def test_two(self) -> None:
+            heard_in["test_two"] = heard(legacy_event)
+
+        def tearDown(self) -> None:
+            heard_in["tearDown"] = heard(legacy_event)
+
+        @classmethod
+        def tearDownClass(cls) -> None:
+            heard_in["tearDownClass"] = heard(legacy_event)
+            super().tearDownClass()
+
+    result = run_test_case(Tests)
+
+    assert inspect.isclass(Tests)
+    assert Tests.__name__ == "Tests"
+    assert result.testsRun == 2
+    assert heard_in == dict.fromkeys(
+        ["setUpClass", "setUp", "test_one", "test_two", "tearDown", "tearDownClass"],
+        False,
+    )
+    assert heard(legacy_event)
+
+
+def test_mute_on_a_test_case_class_without_hooks_of_its_own() -> None:
+    heard_in_test: list[bool] = []
+
+    @mute("testapp.signals.legacy_event")
+    class Tests(unittest.TestCase):
+        def test_send(self) -> None:
+            heard_in_test.append(heard(legacy_event))
+
+    run_test_case(Tests)
+
+    assert heard_in_test == [False]
+    assert heard(legacy_event)
+
+
+def test_mute_on_a_test_case_class_ends_when_set_up_raises() -> None:
+    @mute(legacy_event)
+    class Tests(unittest.TestCase):
+        def setUp(self) -> None:
+            raise RuntimeError("boom")
+
+        def test_never_runs(self) -> None:
+            raise AssertionError("setUp failed")
+
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(Tests).run(result)
+
+    assert "RuntimeError: boom" in result.errors[0][1]
+    assert heard(legacy_event)
+
+
+def test_mute_on_a_test_case_class_reaches_its_subclasses() -> None:
+    heard_in_test: list[bool] = []
+
+    @mute(legacy_event)
+    class Base(unittest.TestCase):
+        pass
+
+    class Tests(Base):
+        def test_send(self) -> None:
+            heard_in_test.append(heard(legacy_event))
+
+    run_test_case(Tests)
+
+    assert heard_in_test == [False]
+
+
+# What each post's factory heard: "create" in _create, "generation" after it.
+factory_heard: list[tuple[str, bool]] = []
+
+
+class PostFactory(Factory[Post]):
+    class Meta:
+        model = Post
+
+    title = "Hello"
+
+    @post_generation  # type: ignore[untyped-decorator]
+    def published(obj: Post, create: bool, extracted: Any, **kwargs: Any) -> None:
+        factory_heard.append(("generation", heard(legacy_event)))
+
+
+def test_mute_decorates_a_factory_boy_factory() -> None:
+    @mute(legacy_event)
+    class QuietPostFactory(PostFactory):
+        @classmethod
+        def _create(cls, model_class: type[Post], **kwargs: Any) -> Post:
+            factory_heard.append(("create", heard(legacy_event)))
+            return model_class(**kwargs)
+
+    factory_heard.clear()
+    built = QuietPostFactory.build()
+    created = QuietPostFactory.create()
+
+    assert isinstance(QuietPostFactory, FactoryMetaClass)
+    assert (built.title, created.title) == ("Hello", "Hello")
+    assert factory_heard == [
+        ("generation", False),
+        ("create", False),
+        ("generation", False),
+    ]
+    assert heard(legacy_event)
+    PostFactory.build()
+    assert factory_heard[-1] == ("generation", True)
+
+
+class Helper:
+    def __init__(self) -> None:
+        self.sent = False
+
+
+@pytest.mark.parametrize(
+    ("decorated", "message"),
+    [
+        (
+            Helper,
+            "@mute(...) decorates functions, coroutine functions, "
+            "unittest.TestCase classes and factory_boy factories, not the class "
+            f"{__name__}.Helper. For a pytest test class, use "
+            "@pytest.mark.mute_signals(...); elsewhere, use 'with mute(...):' in "
+            "the methods to mute.",
+        ),
+        (
+            42,
+            "@mute(...) decorates functions, coroutine functions, "
+            "unittest.TestCase classes and factory_boy factories, not int 42.",
+        ),
+        (
+            "testapp.signals.legacy_event",
+            "@mute(...) decorates functions, coroutine functions, "
+            "unittest.TestCase classes and factory_boy factories, not str "
+            "'testapp.signals.legacy_event'.",
+        ),
+    ],
+)
+def test_mute_refuses_to_decorate_anything_else(decorated: Any, message: str) -> None:
+    with pytest.raises(TypeError) as raised:
+        mute(legacy_event)(decorated)
+
+    assert str(raised.value) == message
+
+
+def test_mute_refuses_generator_functions() -> None:
+    def numbers() -> Iterator[int]:
+        yield 1
+
+    async def async_numbers() -> AsyncIterator[int]:
+        yield 1
+
+    for generator in (numbers, async_numbers):
+        with pytest.raises(TypeError) as raised:
+            mute(legacy_event)(generator)
+        assert str(raised.value) == (
+            f"@mute(...) cannot decorate the generator function "
+            f"{__name__}.test_mute_refuses_generator_functions.<locals>."
+            f"{generator.__name__}: its body runs after the call returns. "
+            f"Use 'with mute(...):' inside it."
+        )
+
+
+def test_mute_decorates_a_callable_object(connect: Connect) -> None:
+    calls = calls_of(legacy_event, connect)
+    send = functools.partial(legacy_event.send, sender=None)
+
+    mute(legacy_event)(send)()
+
+    assert calls == []
 
 
 def test_mute_in_one_asyncio_task_does_not_mute_another(connect: Connect) -> None:

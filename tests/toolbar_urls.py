@@ -123,6 +123,62 @@ def nested(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE.format("<h1>published</h1>"))
 
 
+order_paid = Signal(
+    name="toolbar_urls.order_paid",
+    args={"order": "The order that was paid", "amount": "What was paid, in cents"},
+    doc="Sent when an order is paid: eight receivers in the story view.",
+)
+receipt_mailed = Signal(
+    name="toolbar_urls.receipt_mailed",
+    args={"order": "The order whose receipt was mailed"},
+    doc="Sent by the receipt mailer of order_paid.",
+)
+
+
+def story_receiver(name: str, result: Any = None) -> Callable[..., Any]:
+    def receive(sender: Any, **kwargs: Any) -> Any:
+        return result
+
+    receive.__name__ = receive.__qualname__ = name
+    return receive
+
+
+def mail_receipt(sender: Any, order: Any, **kwargs: Any) -> str:
+    receipt_mailed.send(sender=sender, order=order)
+    return "mailed"
+
+
+def notify_warehouse(sender: Any, **kwargs: Any) -> None:
+    raise ConnectionError("the warehouse is offline")
+
+
+# The order_paid receivers of the story view, in the order they run.
+STORY_RECEIVERS: list[Callable[..., Any]] = [
+    story_receiver("reserve_stock", "3 items"),
+    mail_receipt,
+    story_receiver("charge_card", "charged"),
+    notify_warehouse,
+    story_receiver("update_ledger"),
+    story_receiver("award_points", 12),
+    story_receiver("clear_basket"),
+    story_receiver("log_payment"),
+]
+archive_receipt = story_receiver("archive_receipt", "archived")
+for story_receiver_function in [*STORY_RECEIVERS, archive_receipt]:
+    story_receiver_function.__module__ = "shop.receivers"
+for story_receiver_function in STORY_RECEIVERS:
+    order_paid.connect(story_receiver_function, weak=False)
+receipt_mailed.connect(archive_receipt, weak=False)
+
+
+def story(request: HttpRequest) -> HttpResponse:
+    """An order paid: eight receivers, one of which sends a nested signal and
+    one of which fails (``send_robust``)."""
+    post = Post(pk=42, title="Order 42")
+    order_paid.send_robust(sender=Post, order=post, amount=1999)
+    return HttpResponse(PAGE.format("<h1>paid</h1>"))
+
+
 def quiet(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE.format("nothing sent"))
 
@@ -167,5 +223,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("rendered/", rendered),
     path("list/", listing),
     path("nested/", nested),
+    path("story/", story),
     path("__debug__/", include("debug_toolbar.urls")),
 ]

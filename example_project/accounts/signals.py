@@ -1,7 +1,8 @@
 """Signals of the accounts app, and the receivers that react to them.
 
 signalkit imports this module at start-up (autodiscovery), which both
-declares ``accounts.signals.user_signed_up`` and connects its receivers.
+declares ``accounts.signals.user_signed_up`` (as a function signature, which
+type checkers hold every send and receiver to) and connects its receivers.
 """
 
 from __future__ import annotations
@@ -14,19 +15,23 @@ from django.core.mail import send_mail
 from django.db.models.signals import post_save
 from django.http import HttpRequest
 
-from signalkit import Signal, receiver
+from signalkit import receiver, signal
 
 from .models import Profile, SiteStats
 
 logger = logging.getLogger(__name__)
 
-user_signed_up = Signal(
-    args={
-        "user": "The User that was just created",
-        "request": "The HttpRequest of the sign-up, or None outside a request",
-    },
-    doc="Sent after a new user has signed up (and has been logged in).",
-)
+
+@signal
+def user_signed_up(
+    sender: type[User], *, user: User, request: HttpRequest | None
+) -> None:
+    """Sent after a new user has signed up (and has been logged in).
+
+    Args:
+        user: The User that was just created
+        request: The HttpRequest of the sign-up, or None outside a request
+    """
 
 
 @receiver(user_signed_up)

@@ -57,4 +57,4 @@ def test_sending_without_a_declared_argument_is_an_error(alice: User) -> None:
     post = Post.objects.create(author=alice, title="Oops")
 
     with pytest.raises(SignalArgumentError, match="user"):
-        post_published.send(sender=Post, post=post)
+        post_published.send(sender=Post, post=post)  # type: ignore[call-arg]

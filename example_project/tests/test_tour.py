@@ -64,11 +64,27 @@ def test_home_page_says_how_to_see_each_story(client: Client) -> None:
     html = client.get(reverse("blog:home")).content.decode()
 
     tour = html[html.index('<p class="tour"') : html.index("</p>", html.index("tour"))]
-    assert f'<a href="{reverse("accounts:signup")}">sign up</a>' in tour
-    assert f'<a href="{reverse("blog:new")}">publish a post</a>' in tour
+    assert f'<a href="{reverse("accounts:signup")}">Sign up</a>' in tour
+    assert f'<a href="{reverse("blog:new")}">Publish a post</a>' in tour
     assert "delete one of yours" in tour
+    assert "<b>Signals</b>" in tour
     assert "<b>History</b>" in tour
     assert tour.count("<br>") == 1
+
+
+def test_publishing_shows_the_post_on_the_page_of_the_publishing_request(
+    alice_client: Client, toolbars: list[DebugToolbar]
+) -> None:
+    response = alice_client.post(
+        reverse("blog:new"),
+        {"title": "Watch me", "body": "in the panel", "publish_now": "on"},
+    )
+
+    # No redirect: the toolbar on the page is the POST's, no History needed.
+    assert response.status_code == 200
+    [toolbar] = toolbars
+    assert toolbar.request.method == "POST"
+    assert f'data-request-id="{toolbar.request_id}"' in response.content.decode()
 
 
 def test_signing_up_shows_user_signed_up_in_the_panel(

@@ -2,13 +2,12 @@
 
 Publishing a post under a request span, with SignalkitInstrumentor and the
 real OpenTelemetry SDK exporting to memory, gives the span tree that
-``docs/observability.rst`` shows (``docs/_generated/trace.txt``). The test fails
-when the two differ; ``SIGNALKIT_UPDATE_DOCS=1`` rewrites the file.
+``docs/observability.rst`` shows (its ``trace`` sample). The test fails when
+the two differ; ``python scripts/docs_samples.py --write`` rewrites the page.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from docs_samples import check_sample, sample_texts
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
@@ -28,7 +28,6 @@ from blog.models import Post
 from signalkit.contrib.opentelemetry import SignalkitInstrumentor
 
 EXAMPLE = Path(__file__).resolve().parent.parent
-DOCS_TRACE = EXAMPLE.parent / "docs" / "_generated" / "trace.txt"
 # What `make demo OTEL=1` leaves out too: every request sends these.
 EXCLUDE = ["django.core.signals.request_*"]
 # The Tasks framework's own signals differ between Django versions (the
@@ -109,8 +108,7 @@ def test_publishing_a_post_gives_the_trace_shown_in_the_docs(
     assert response.status_code == 302
     tree = render(memory.get_finished_spans())
     if django.VERSION[:2] != DOCS_DJANGO:
-        assert without_tasks(tree) == without_tasks(DOCS_TRACE.read_text())
+        (shown,) = sample_texts("trace")
+        assert without_tasks(tree) == without_tasks(shown)
         return
-    if os.environ.get("SIGNALKIT_UPDATE_DOCS") == "1":
-        DOCS_TRACE.write_text(tree)
-    assert tree == DOCS_TRACE.read_text()
+    check_sample("trace", tree)

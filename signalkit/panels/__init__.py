@@ -33,15 +33,11 @@ from django.utils.translation import ngettext
 from signalkit.catalog import build_catalog
 from signalkit.conf import conf
 from signalkit.panels.registered import registered_html
+from signalkit.panels.stacks import panel_recording
 from signalkit.panels.stored import stored_stats
-from signalkit.panels.timeline import timeline_html
-from signalkit.panels.view import (
-    milliseconds,
-    panel_context,
-    receiver_count,
-    send_count,
-)
-from signalkit.recording import Recorder, record
+from signalkit.panels.timeline import stacks_html, timeline_html
+from signalkit.panels.view import panel_context, project_figures
+from signalkit.recording import Recorder
 
 __all__ = ["SignalkitPanel"]
 
@@ -59,6 +55,7 @@ UNSEEN_SIGNALS = (
 )
 
 STYLESHEET = "signalkit/css/panel.css"
+SCRIPT = "signalkit/js/panel.js"
 
 
 def _unseen(catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -93,19 +90,36 @@ class SignalkitPanel(Panel):
         stats: dict[str, Any] = self.get_stats()
         if not stats:
             return ""
-        sends = send_count(stats)
-        return ngettext(
-            "%(sends)d send, %(calls)d receivers run in %(time)s ms",
-            "%(sends)d sends, %(calls)d receivers run in %(time)s ms",
-            sends,
-        ) % {
-            "sends": sends,
-            "calls": receiver_count(stats),
-            "time": milliseconds(stats["receiver_us"]),
+        figures = project_figures(stats)
+        values = {
+            "sends": figures.sends,
+            "calls": figures.receivers,
+            "time": figures.receiver_ms,
+            "elapsed": figures.elapsed_ms,
         }
+        if figures.concurrent:
+            # Receivers that ran at once: their summed time is not elapsed time.
+            return (
+                ngettext(
+                    "%(sends)d send, %(calls)d receivers: %(elapsed)s ms elapsed, "
+                    "%(time)s ms summed",
+                    "%(sends)d sends, %(calls)d receivers: %(elapsed)s ms elapsed, "
+                    "%(time)s ms summed",
+                    figures.sends,
+                )
+                % values
+            )
+        return (
+            ngettext(
+                "%(sends)d send, %(calls)d receivers run in %(time)s ms",
+                "%(sends)d sends, %(calls)d receivers run in %(time)s ms",
+                figures.sends,
+            )
+            % values
+        )
 
     def process_request(self, request: HttpRequest) -> Any:
-        with record(fold_empty=conf.PANEL_FOLD_EMPTY) as recorder:
+        with panel_recording(fold_empty=conf.PANEL_FOLD_EMPTY) as recorder:
             response = super().process_request(request)
         if iscoroutine(response):
             # ASGI: the rest of the middleware chain runs when the toolbar
@@ -117,7 +131,7 @@ class SignalkitPanel(Panel):
     async def _aprocess_request(
         self, response: Awaitable[HttpResponse]
     ) -> HttpResponse:
-        with record(fold_empty=conf.PANEL_FOLD_EMPTY) as recorder:
+        with panel_recording(fold_empty=conf.PANEL_FOLD_EMPTY) as recorder:
             result = await response
         self._recorder = recorder
         return result
@@ -126,7 +140,12 @@ class SignalkitPanel(Panel):
         recorder, self._recorder = self._recorder, None  # its data is stored now
         if recorder is None:
             recorder = Recorder()  # the request never reached this panel
-        self.record_stats(stored_stats(recorder, nonce=self.toolbar.csp_nonce))
+        self.record_stats(stored_stats(recorder))
+
+    @property
+    def scripts(self) -> list[str]:
+        scripts: list[str] = super().scripts
+        return [*scripts, static(SCRIPT)]
 
     @property
     def content(self) -> str:
@@ -137,13 +156,18 @@ class SignalkitPanel(Panel):
         stats: dict[str, Any] = self.get_stats()
         catalog = build_catalog()
         context = panel_context(stats, catalog)
-        # Rendered within the page, the page's nonce is at hand; fetched later
-        # by the toolbar's JavaScript, the nonce of the page it was recorded
-        # for is the one its stylesheet link needs.
-        request = self.toolbar.request
-        context["nonce"] = stats["nonce"] if request is None else self.toolbar.csp_nonce
+        # Rendered within the page, the panel links its stylesheet with the
+        # page's nonce. Fetched later by the toolbar's JavaScript (and always
+        # for a request picked in History), the nonce of the page showing it
+        # is unknown here: the panel's script links the stylesheet then, with
+        # the nonce of the toolbar's own stylesheet, as the toolbar runs its
+        # panels' scripts.
+        if self.toolbar.request is not None:
+            context["nonce"] = self.toolbar.csp_nonce
+            context["link_stylesheet"] = True
         context["stylesheet"] = static(STYLESHEET)
         context["unseen"] = _unseen(catalog)
         context["timeline"] = timeline_html(context.pop("tree"))
+        context["stack_lists"] = stacks_html(context.pop("stacks"))
         context["registered"] = registered_html(catalog)
         return render_to_string(self.template, context)

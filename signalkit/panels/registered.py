@@ -41,8 +41,10 @@ def _arguments(signal: dict[str, Any], words: dict[str, str]) -> str:
         note = (
             "" if argument["required"] else f' <span class="sk-dim">({optional})</span>'
         )
+        type_ = argument.get("type")
+        annotation = f": {escape(type_)}" if type_ else ""
         parts.append(
-            f"<div><code>{escape(argument['name'])}</code>{note} "
+            f"<div><code>{escape(argument['name'])}{annotation}</code>{note} "
             f"{escape(argument['description'])}</div>"
         )
     return "".join(parts)

@@ -11,7 +11,8 @@ by :func:`stored_stats`:
     name hold its index in this list.
 ``sends``
     The sends kept, in the order they started, each a :class:`StoredSend`.
-    The toolbar's own sends are not among them (see ``toolbar``).
+    The toolbar's own sends are not among them (see ``toolbar``), except
+    those a kept send's receiver made, kept in place and flagged.
 ``folded``
     ``[signal, sender, count]`` per signal and sender: sends that ran no
     receiver, counted by the recorder instead of kept.
@@ -21,13 +22,14 @@ by :func:`stored_stats`:
     ``debug_toolbar`` code, or run by ``debug_toolbar`` receivers only, and
     the sends their receivers made), counted apart.
 ``receiver_us``
-    Microseconds spent in receivers, each counted once (a receiver's time
-    includes the receivers of the sends it made).
+    Microseconds spent in the project's receivers, each counted once (a
+    receiver's time includes the receivers of the sends it made).
+``stacks``
+    With the toolbar's ``ENABLE_STACKTRACES``: each distinct stack of a kept
+    send, its frames' ``file:line in function`` (names), the send's caller
+    first. Sends refer to theirs by index.
 ``dropped`` and ``max_sends``
     Sends beyond the recorder's cap, and the cap.
-``nonce``
-    The request's Content-Security-Policy nonce, if it had one, for the
-    panel's stylesheet link when the panel is rendered later.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any, TypedDict
 
 import debug_toolbar
 
+from signalkit.panels.stacks import Frame, StackRecorder, frame_text, relative_site
 from signalkit.recording import ReceiverCall, Recorder, SendRecord
 
 __all__ = ["StoredCall", "StoredSend", "stored_stats", "toolbar_send"]
@@ -72,7 +75,12 @@ class StoredSend(TypedDict, total=False):
     f: int
     """Sender label (index in ``names``)."""
     w: int
-    """``file:line`` it was sent from (index in ``names``)."""
+    """``file:line`` it was sent from, the file relative to its ``sys.path``
+    directory (index in ``names``)."""
+    k: int
+    """Its stack (index in ``stacks``), when stacks are kept."""
+    o: int
+    """``1`` for the toolbar's own send made by a kept send's receiver."""
     t: int
     """Start, in microseconds since the recording started."""
     d: int
@@ -142,11 +150,50 @@ def _maker(send: SendRecord) -> int | None:
     return next((i for i, call in enumerate(calls) if call is maker), None)
 
 
-def _send(send: SendRecord, name: _Names, parent: int | None) -> StoredSend:
+class _Stacks:
+    """Distinct stacks, each stored once as frames named in ``names``."""
+
+    def __init__(self, recorder: Recorder, name: _Names):
+        self.recorder = recorder if isinstance(recorder, StackRecorder) else None
+        self.name = name
+        self.indexes: dict[tuple[int, ...], int] = {}
+        self.stored: list[list[int]] = []
+        self._frames: dict[Frame, int] = {}
+
+    def __call__(self, send: SendRecord) -> int | None:
+        recorder = self.recorder
+        key = None if recorder is None else recorder.stack_key(send)
+        if key is None:
+            return None
+        index = self.indexes.get(key)
+        if index is None:
+            assert recorder is not None
+            index = self.indexes[key] = len(self.stored)
+            self.stored.append(list(map(self._frame, recorder.frames(key))))
+        return index
+
+    def _frame(self, frame: Frame) -> int:
+        stored = self._frames.get(frame)
+        if stored is None:
+            stored = self._frames[frame] = self.name(frame_text(frame))
+        return stored
+
+
+def _send(
+    send: SendRecord,
+    name: _Names,
+    parent: int | None,
+    stacks: _Stacks,
+    site: dict[str, str],
+) -> StoredSend:
+    where = send.site
+    shown = site.get(where)
+    if shown is None:
+        shown = site[where] = relative_site(where)
     stored: StoredSend = {
         "g": name(send.signal_name),
         "f": name(send.sender_label),
-        "w": name(send.site),
+        "w": name(shown),
         "t": _us(send.started),
         "d": _us(send.duration),
     }
@@ -162,6 +209,9 @@ def _send(send: SendRecord, name: _Names, parent: int | None) -> StoredSend:
         stored["u"] = [name(receiver) for receiver in send.muted_receivers]
     if send.exception_type is not None:
         stored["x"] = [send.exception_type, send.exception_message or ""]
+    stack = stacks(send)
+    if stack is not None:
+        stored["k"] = stack
     stored["r"] = [_call(call, name) for call in send.receivers]
     return stored
 
@@ -170,12 +220,18 @@ def _receiver_us(send: SendRecord) -> int:
     return sum(_us(call.duration) for call in send.receivers)
 
 
-def stored_stats(recorder: Recorder, *, nonce: str | None = None) -> dict[str, Any]:
-    """The panel's stats for the toolbar's store (see the module's docs).
+def _errors(send: SendRecord) -> int:
+    """Exceptions raised in *send*: by its receivers, or by the send itself
+    when none of them did (an exception a receiver raised passes through)."""
+    raised = sum(call.status == "error" for call in send.receivers)
+    return raised or int(send.exception_type is not None)
 
-    :param nonce: the request's Content-Security-Policy nonce.
-    """
+
+def stored_stats(recorder: Recorder) -> dict[str, Any]:
+    """The panel's stats for the toolbar's store (see the module's docs)."""
     name = _Names()
+    stacks = _Stacks(recorder, name)
+    sites: dict[str, str] = {}
     kept: list[StoredSend] = []
     positions: dict[int, int] = {}  # id(send) -> its index in kept
     toolbar_ids: set[int] = set()
@@ -185,8 +241,6 @@ def stored_stats(recorder: Recorder, *, nonce: str | None = None) -> dict[str, A
     receiver_us = 0
     for send in recorder.sends:
         parent = send.parent
-        if parent is None:
-            receiver_us += _receiver_us(send)
         in_toolbar = parent is not None and id(parent) in toolbar_ids
         if in_toolbar or toolbar_send(send):
             toolbar_ids.add(id(send))
@@ -195,13 +249,22 @@ def stored_stats(recorder: Recorder, *, nonce: str | None = None) -> dict[str, A
             totals[0] += 1
             totals[1] += len(send.receivers)
             totals[2] += 0 if in_toolbar else _receiver_us(send)
-            totals[3] += sum(c.status == "error" for c in send.receivers) + (
-                send.exception_type is not None
-            )
+            totals[3] += _errors(send)
+            index = None if parent is None else positions.get(id(parent))
+            if in_toolbar or index is None:
+                continue
+            # Made by one of the project's receivers: shown under it, and
+            # still counted as the toolbar's.
+            positions[id(send)] = len(kept)
+            stored = _send(send, name, index, stacks, sites)
+            stored["o"] = 1
+            kept.append(stored)
             continue
+        if parent is None:
+            receiver_us += _receiver_us(send)
         index = None if parent is None else positions.get(id(parent))
         positions[id(send)] = len(kept)
-        kept.append(_send(send, name, index))
+        kept.append(_send(send, name, index, stacks, sites))
     folded = [
         [name(signal), name(sender), count]
         for (signal, sender), count in recorder.folded.items()
@@ -212,7 +275,7 @@ def stored_stats(recorder: Recorder, *, nonce: str | None = None) -> dict[str, A
         "folded": folded,
         "toolbar": [[*key, *totals] for key, totals in toolbar.items()],
         "receiver_us": receiver_us,
+        "stacks": stacks.stored,
         "dropped": recorder.dropped,
         "max_sends": recorder.max_sends,
-        "nonce": nonce,
     }
