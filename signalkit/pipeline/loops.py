@@ -153,6 +153,8 @@ def _loop(
     start, end = starts.append, ends.append
     respond = responses.append
     errors: dict[int, BaseException] = {}
+    key: object = None
+    previous: tuple[Send, int | None] | None = None
     if send is not None:
         send._responses = responses
         key = send._key
@@ -225,7 +227,7 @@ def _loop(
                 del running[key]
             else:
                 running[key] = previous
-    if send is not None or max(map(sub, ends, starts), default=0) > timer.threshold_ns:
+    if send is not None or _longest(starts, ends) > timer.threshold_ns:
         # For a lone timer, decided in C: most sends are not slow.
         _close(
             self,
@@ -238,6 +240,12 @@ def _loop(
             None,
         )
     return responses
+
+
+def _longest(starts: list[int | None], ends: list[int | None]) -> int:
+    """The longest receiver's nanoseconds, decided in C; ``TypeError`` when a
+    receiver never ran (``None``)."""
+    return max(map(sub, cast("list[int]", ends), cast("list[int]", starts)), default=0)
 
 
 def _close(
@@ -300,7 +308,7 @@ def _timed(
     # threshold: that is what it wants, and most sends are not slow.
     threshold = timer.threshold_ns
     try:
-        slow = max(map(sub, ends, starts), default=0) > threshold  # decided in C
+        slow = _longest(starts, ends) > threshold
     except TypeError:  # None: a receiver never ran (one before it raised)
         slow = any(
             began is not None and finished is not None and finished - began > threshold

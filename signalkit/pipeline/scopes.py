@@ -68,7 +68,7 @@ class Scope:
 
     def end(self) -> None:
         self.ended = True
-        closing = [self]
+        closing: list[Scope] = [self]
         while closing:
             scope = closing.pop()
             scope.open = False
@@ -77,7 +77,7 @@ class Scope:
 
     def reopened(self) -> Scope | None:
         # What is left of a closed scope: the blocks in it that still run.
-        chain = []
+        chain: list[Scope] = []
         scope: Scope | None = self
         while scope is not None:
             if not scope.ended:
