@@ -15,6 +15,7 @@ from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.conf import conf
 from signalkit.contract import ArgsSpec, argument_error, declare
+from signalkit.fingerprints import is_djangos, known
 from signalkit.registry import registry
 from signalkit.runtime_types import ArgumentTypes
 
@@ -52,19 +53,17 @@ else:
         return method
 
 
+# Per method: function -> whether it is Django's own (filled by is_djangos()).
+_DJANGOS_SEND = known("send")
+_DJANGOS_SEND_ROBUST = known("send_robust")
+
+
 def _definition_frame(signal: DjangoSignal) -> FrameType:
     """The frame that created *signal*, skipping subclasses' ``__init__``."""
     frame = sys._getframe(2)
     while frame.f_back is not None and frame.f_locals.get("self") is signal:
         frame = frame.f_back
     return frame
-
-
-# Django's own send methods, as found when signalkit is imported.
-_DJANGO_SEND = DjangoSignal.send
-_DJANGO_SEND_ROBUST = DjangoSignal.send_robust
-_DJANGO_ASEND = DjangoSignal.asend
-_DJANGO_ASEND_ROBUST = DjangoSignal.asend_robust
 
 
 class Signal(DjangoSignal, Generic[P]):
@@ -282,12 +281,10 @@ class Signal(DjangoSignal, Generic[P]):
                 self._required_keys = self._declared_keys
 
     # Each send checks the arguments, then runs Django's method, looked up at
-    # call time so that an active observer (signalkit.pipeline) sees the send
-    # too. While Django's own sync method is in place, its code runs here
-    # instead, statement for statement (the same in every supported Django;
-    # tests/test_semantics.py compares the two): calling it would pass every
-    # argument a second time, which costs more than the argument check.
-    # Async receivers go to Django's method, which looks receivers up again.
+    # call time: whatever is in place then (Django's own, or the pipeline
+    # while something observes) runs the send. Nothing is saved at import.
+    # Where Django's own method would return [] at once, it is not called:
+    # passing every argument a second time would cost more than the rest.
 
     @_SendMethod
     def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
@@ -295,23 +292,13 @@ class Signal(DjangoSignal, Generic[P]):
             self._check_arguments("send", named)
         if self._checks_before_send:
             self._run_checks_before_send(sender, named)
-        if DjangoSignal.send is not _DJANGO_SEND:
-            return DjangoSignal.send(self, sender, **named)
+        method = DjangoSignal.send
         if (
             not self.receivers
             or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
-        ):
+        ) and (_DJANGOS_SEND.get(method) or is_djangos(method, "send")):
             return []
-        if type(self)._live_receivers is not DjangoSignal._live_receivers:
-            return _DJANGO_SEND(self, sender, **named)  # asked once, as Django does
-        responses = []
-        sync_receivers, async_receivers = self._live_receivers(sender)
-        if async_receivers:
-            return _DJANGO_SEND(self, sender, **named)
-        for receiver in sync_receivers:
-            response = receiver(signal=self, sender=sender, **named)
-            responses.append((receiver, response))
-        return responses
+        return method(self, sender, **named)
 
     @_SendMethod
     def send_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
@@ -319,28 +306,13 @@ class Signal(DjangoSignal, Generic[P]):
             self._check_arguments("send_robust", named)
         if self._checks_before_send:
             self._run_checks_before_send(sender, named)
-        if DjangoSignal.send_robust is not _DJANGO_SEND_ROBUST:
-            return DjangoSignal.send_robust(self, sender, **named)
+        method = DjangoSignal.send_robust
         if (
             not self.receivers
             or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
-        ):
+        ) and (_DJANGOS_SEND_ROBUST.get(method) or is_djangos(method, "send_robust")):
             return []
-        if type(self)._live_receivers is not DjangoSignal._live_receivers:
-            return _DJANGO_SEND_ROBUST(self, sender, **named)
-        responses: list[tuple[Any, Any]] = []
-        sync_receivers, async_receivers = self._live_receivers(sender)
-        if async_receivers:
-            return _DJANGO_SEND_ROBUST(self, sender, **named)
-        for receiver in sync_receivers:
-            try:
-                response = receiver(signal=self, sender=sender, **named)
-            except Exception as err:
-                self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
-                responses.append((receiver, err))
-            else:
-                responses.append((receiver, response))
-        return responses
+        return method(self, sender, **named)
 
     @_SendMethod
     async def asend(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
@@ -348,8 +320,6 @@ class Signal(DjangoSignal, Generic[P]):
             self._check_arguments("asend", named)
         if self._checks_before_send:
             self._run_checks_before_send(sender, named)
-        if not self.receivers and DjangoSignal.asend is _DJANGO_ASEND:
-            return []
         return await DjangoSignal.asend(self, sender, **named)
 
     @_SendMethod
@@ -358,8 +328,6 @@ class Signal(DjangoSignal, Generic[P]):
             self._check_arguments("asend_robust", named)
         if self._checks_before_send:
             self._run_checks_before_send(sender, named)
-        if not self.receivers and DjangoSignal.asend_robust is _DJANGO_ASEND_ROBUST:
-            return []
         return await DjangoSignal.asend_robust(self, sender, **named)
 
     @_SendMethod
