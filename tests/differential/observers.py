@@ -1,0 +1,193 @@
+"""The observer set-ups a program runs under, and what each must have seen.
+
+Each set-up is a context manager factory: entered around one run of a
+program (in the run's own context), it yields the checks to make on the
+run's outcome once the run is over: a recording must hold every send of the
+program with the receivers that started in it, a sampled tracer one ended
+span per receiver that ran.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from django.dispatch import Signal as DjangoSignal
+from django.test import override_settings
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+    InMemorySpanExporter,
+)
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
+
+from differential.interpreter import Outcome
+from signalkit import pipeline, record
+from signalkit.contrib.opentelemetry import SignalkitInstrumentor
+from signalkit.recording import SendRecord
+from signalkit.testing import capture, mute
+
+Check = Callable[[Outcome], None]
+
+PATCHED = ("send", "send_robust", "asend", "asend_robust", "_live_receivers")
+"""The attributes of ``django.dispatch.Signal`` the pipeline may replace."""
+
+
+def dispatch_state() -> dict[str, Any]:
+    """What ``django.dispatch.Signal`` holds under the names signalkit patches."""
+    return {name: DjangoSignal.__dict__[name] for name in PATCHED}
+
+
+def _pipeline_kinds() -> tuple[type, ...]:
+    # The documented names (Send, and Receiver while it exists), looked up
+    # so that a pipeline rebuilt as a package is checked too.
+    return tuple(
+        kind
+        for kind in (getattr(pipeline, n, None) for n in ("Send", "Receiver"))
+        if isinstance(kind, type)
+    )
+
+
+def live_pipeline_objects() -> list[object]:
+    """Per-send objects of the pipeline still alive anywhere (slow: gc)."""
+    kinds = _pipeline_kinds()
+    gc.collect()
+    # type(), not isinstance(): that would set up Django's lazy objects.
+    return [each for each in gc.get_objects() if issubclass(type(each), kinds)]
+
+
+def held_by_pipeline() -> list[object]:
+    """Per-send objects that the pipeline's modules still hold (cheap).
+
+    Looks through the globals of ``signalkit.pipeline`` and of any module
+    under it (containers and thread-locals, a few levels deep).
+    """
+    kinds = _pipeline_kinds()
+    found: list[object] = []
+    seen: set[int] = set()
+
+    def visit(value: object, depth: int) -> None:
+        if id(value) in seen or depth > 4:
+            return
+        seen.add(id(value))
+        if issubclass(type(value), kinds):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in list(value.items()):
+                visit(item, depth + 1)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            for item in list(value):
+                visit(item, depth + 1)
+        elif isinstance(value, threading.local):
+            visit(dict(vars(value)), depth + 1)
+
+    for name, module in list(sys.modules.items()):
+        if name == pipeline.__name__ or name.startswith(pipeline.__name__ + "."):
+            for value in list(vars(module).values()):
+                if not isinstance(value, type):
+                    visit(value, 0)
+    return found
+
+
+@contextmanager
+def _recording() -> Iterator[list[Check]]:
+    with record(keep_values=True) as recorder:
+        yield [_recorded(recorder.sends)]
+
+
+def _recorded(sends: list[SendRecord]) -> Check:
+    def check(outcome: Outcome) -> None:
+        seen = sorted(
+            (
+                s.kwargs["value"],
+                s.depth,
+                sorted(call.name.rpartition(".")[2] for call in s.receivers),
+            )
+            for s in sends
+            if id(s.signal) in outcome.signal_ids
+        )
+        assert seen == outcome.heard(), "what the recording saw"
+
+    return check
+
+
+@contextmanager
+def _capturing() -> Iterator[list[Check]]:
+    with capture() as captured:
+        yield [_recorded(captured.sends)]
+
+
+@contextmanager
+def _muting_another() -> Iterator[list[Check]]:
+    with mute(DjangoSignal()):
+        yield []
+
+
+@contextmanager
+def _slow_log() -> Iterator[list[Check]]:
+    with override_settings(SIGNALKIT_SLOW_RECEIVER_MS=0):
+        yield []
+
+
+@contextmanager
+def _tracing(sampled: bool) -> Iterator[list[Check]]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ALWAYS_ON if sampled else ALWAYS_OFF)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = SignalkitInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        with provider.get_tracer("differential").start_as_current_span("request"):
+            yield [_traced(exporter)] if sampled else []
+    finally:
+        instrumentor.uninstrument()
+
+
+def _traced(exporter: InMemorySpanExporter) -> Check:
+    def check(outcome: Outcome) -> None:
+        ended = Counter(
+            span.name.rpartition(".")[2]
+            for span in exporter.get_finished_spans()
+            if span.name.startswith("differential.")
+        )
+        ran = Counter(name for _, _, names in outcome.heard() for name in names)
+        assert ended == ran, "one ended span per receiver that ran"
+
+    return check
+
+
+@contextmanager
+def _everything() -> Iterator[list[Check]]:
+    with ExitStack() as stack:
+        checks = []
+        for setup in (
+            _recording,
+            _capturing,
+            _muting_another,
+            _slow_log,
+            lambda: _tracing(sampled=True),
+        ):
+            checks += stack.enter_context(setup())
+        yield checks
+
+
+SETUPS: dict[str, Callable[[], Any]] = {
+    "signalkit.Signal": lambda: _nothing(),
+    "record": _recording,
+    "capture": _capturing,
+    "mute another signal": _muting_another,
+    "slow log": _slow_log,
+    "tracer, sampled": lambda: _tracing(sampled=True),
+    "tracer, not sampled": lambda: _tracing(sampled=False),
+    "all together": _everything,
+}
+
+
+@contextmanager
+def _nothing() -> Iterator[list[Check]]:
+    yield []
