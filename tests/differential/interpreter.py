@@ -78,10 +78,11 @@ class SendLog:
 
 @dataclass
 class Outcome:
-    top: list[Event] = field(default_factory=list)
-    """Connections made before the sends, and for each top-level send its
-    result, then the context variable, the baggage and whether the sender's
-    current span is still its own."""
+    connected: list[Event] = field(default_factory=list)
+    """The connections made before the sends."""
+    after: list[Event] = field(default_factory=list)
+    """For each top-level send, what the sender sees afterwards: the context
+    variable, the baggage and whether its current span is still its own."""
     sends: dict[str, SendLog] = field(default_factory=dict)
     """Every send by id: ``s<k>`` for the top-level send number k, then
     ``<parent id>/<receiver>.<op>`` for one made by a receiver."""
@@ -90,8 +91,46 @@ class Outcome:
     signal_ids: set[int] = field(default_factory=set)
     """``id()`` of the program's signals, alive while the outcome is checked."""
 
-    def compared(self) -> tuple[Any, ...]:
-        return self.top, self.sends, self.invocations
+    def unsettled(self) -> int | None:
+        """The first top-level send in which an exception left ``asyncio.gather``.
+
+        Django then leaves the other receivers of that send running on their
+        own: whether and how far they get depends on the scheduling of
+        threads and tasks, and so does everything after. ``None`` if no
+        exception did.
+        """
+        numbers = [
+            int(send_id[1:].partition("/")[0])
+            for send_id, log in self.sends.items()
+            if log.result is not None
+            and log.result[0] == "raised"
+            and (log.method.startswith("a") or log.async_started)
+        ]
+        return min(numbers, default=None)
+
+    def compared(self, until: int | None = None) -> tuple[Any, ...]:
+        """What must be the same as Django's; with *until*, only what the
+        sender of top-level send number *until* and those before it saw."""
+        if until is None:
+            return self.connected, self.after, self.sends, self.invocations
+        sends = {
+            send_id: log
+            for send_id, log in self.sends.items()
+            if int(send_id[1:].partition("/")[0]) < until
+        }
+        invocations = {
+            key: log
+            for key, log in self.invocations.items()
+            if int(key[1][1:].partition("/")[0]) < until
+        }
+        last = self.sends[f"s{until}"]
+        return (
+            self.connected,
+            self.after[: until + 1],
+            sends,
+            invocations,
+            (last.signal, last.method, last.result),
+        )
 
     def heard(self) -> list[tuple[str, int, list[str]]]:
         """(send id, depth, receivers that started, sorted) for each send,
@@ -286,10 +325,10 @@ class Run:
     # The program.
 
     def run(self) -> Outcome:
-        program, top = self.program, self.outcome.top
+        program, outcome = self.program, self.outcome
         for index, spec in enumerate(program.receivers):
             if spec.connected:
-                self._connect(index, top)
+                self._connect(index, outcome.connected)
         for index, spec in enumerate(program.receivers):
             if not spec.alive:
                 # Its last reference: a weak receiver is gone at once.
@@ -303,7 +342,7 @@ class Run:
                     self._reply(
                         send_id, call(spec.signal, spec.sender, spec.method, send_id)
                     )
-                top.append(
+                outcome.after.append(
                     (
                         TRAIL.get(),
                         baggage.get_baggage("tenant"),

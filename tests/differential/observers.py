@@ -97,10 +97,10 @@ def held_by_pipeline() -> list[object]:
 @contextmanager
 def _recording() -> Iterator[list[Check]]:
     with record(keep_values=True) as recorder:
-        yield [_recorded(recorder.sends)]
+        yield [_recorded(lambda: recorder.sends)]
 
 
-def _recorded(sends: list[SendRecord]) -> Check:
+def _recorded(sends: Callable[[], list[SendRecord]]) -> Check:
     def check(outcome: Outcome) -> None:
         seen = sorted(
             (
@@ -108,7 +108,7 @@ def _recorded(sends: list[SendRecord]) -> Check:
                 s.depth,
                 sorted(call.name.rpartition(".")[2] for call in s.receivers),
             )
-            for s in sends
+            for s in sends()
             if id(s.signal) in outcome.signal_ids
         )
         assert seen == outcome.heard(), "what the recording saw"
@@ -119,7 +119,7 @@ def _recorded(sends: list[SendRecord]) -> Check:
 @contextmanager
 def _capturing() -> Iterator[list[Check]]:
     with capture() as captured:
-        yield [_recorded(captured.sends)]
+        yield [_recorded(lambda: captured.sends)]
 
 
 @contextmanager
