@@ -35,62 +35,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import given
 
-from differential.interpreter import execute
-from differential.observers import (
-    SETUPS,
-    dispatch_state,
-    held_by_pipeline,
-    live_pipeline_objects,
-)
-from differential.program import Op, Program, ReceiverSpec, SendSpec, SignalSpec, programs
+from differential.found import FOUND, found_examples
+from differential.observers import SETUPS, assert_same_as_django, live_pipeline_objects
+from differential.program import DIFFERENTIAL, Program, programs
 from signalkit import pipeline
-
-PROFILE = os.environ.get("SIGNALKIT_HYPOTHESIS_PROFILE", "default")
-BUDGETS = {"default": 12, "ci": 120}
-
-# Deterministic: the same programs on every run, no example database.
-DIFFERENTIAL = settings(
-    max_examples=BUDGETS[PROFILE],
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def found(function: F) -> F:
-    """The programs that once failed (see the report of issue 17)."""
-    for program in FOUND:
-        function = example(program=program)(function)
-    return function
-
-
-FOUND: list[Program] = []
-
-
-def compare(program: Program, setup: Callable[[], Any]) -> None:
-    """Run *program* on plain Django and under *setup*: the same must happen."""
-    assert not pipeline.is_patched()
-    before = dispatch_state()
-    expected, _ = execute(program, signalkit=False)
-    actual, checks = execute(program, signalkit=True, observers=setup)
-    until = expected.unsettled()
-    assert actual.compared(until) == expected.compared(until)
-    if until is None:
-        for check in checks:
-            check(actual)
-    assert dispatch_state() == before, "django.dispatch.Signal left patched"
-    assert not pipeline.is_patched()
-    assert held_by_pipeline() == [], "per-send state left in the pipeline"
-
 
 @pytest.mark.parametrize("setup", list(SETUPS))
 @DIFFERENTIAL
-@found
+@found_examples
 @given(program=programs())
 def test_observers_change_nothing_django_does(setup: str, program: Program) -> None:
-    compare(program, SETUPS[setup])
+    assert_same_as_django(program, SETUPS[setup])

@@ -26,7 +26,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
 
-from differential.interpreter import Outcome
+from differential.interpreter import Outcome, execute
+from differential.program import Program
 from signalkit import pipeline, record
 from signalkit.contrib.opentelemetry import SignalkitInstrumentor
 from signalkit.recording import SendRecord
@@ -191,3 +192,30 @@ SETUPS: dict[str, Callable[[], Any]] = {
 @contextmanager
 def _nothing() -> Iterator[list[Check]]:
     yield []
+
+
+def assert_same_as_django(
+    program: Program,
+    setup: Callable[[], Any],
+    plain: Callable[[], Any] | None = None,
+) -> None:
+    """Run *program* on plain Django and under *setup*: the same must happen.
+
+    *plain*: a set-up that gives plain Django back for the baseline run (in a
+    process whose observers stay installed); by default nothing is active,
+    and after the run under *setup* nothing may be left patched either.
+    """
+    if plain is None:
+        assert not pipeline.is_patched()
+    before = dispatch_state()
+    expected, _ = execute(program, signalkit=False, observers=plain)
+    actual, checks = execute(program, signalkit=True, observers=setup)
+    until = expected.unsettled()
+    assert actual.compared(until) == expected.compared(until)
+    if until is None:
+        for check in checks:
+            check(actual)
+    assert dispatch_state() == before, "django.dispatch.Signal left patched"
+    if plain is None:
+        assert not pipeline.is_patched()
+    assert held_by_pipeline() == [], "per-send state left in the pipeline"

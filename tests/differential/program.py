@@ -9,9 +9,11 @@ declared after their own, so every program ends.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Literal
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 Method = Literal["send", "send_robust", "asend", "asend_robust"]
@@ -139,3 +141,16 @@ def programs(draw: st.DrawFn) -> Program:
         )
     )
     return Program(signals, receivers, tuple(sends))
+
+
+# SIGNALKIT_HYPOTHESIS_PROFILE=ci (set by .ci/run) runs ten times more
+# programs than `make test` does.
+BUDGETS = {"default": 12, "ci": 120}
+DIFFERENTIAL = settings(
+    max_examples=BUDGETS[os.environ.get("SIGNALKIT_HYPOTHESIS_PROFILE", "default")],
+    # The same programs on every run, and no example database to keep.
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
