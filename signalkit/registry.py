@@ -183,7 +183,20 @@ class Registry:
         return None if pending is None else f"<signal defined at {pending.defined_at}>"
 
     def _waiting(self, signal: DjangoSignal) -> _Pending | None:
-        return self._pending.get(id(signal)) or self._unbound.get(id(signal))
+        for store in (self._pending, self._unbound):
+            pending = store.get(id(signal))
+            # Under the id of a dead signal, another object may live now.
+            if pending is not None and pending.signal() is signal:
+                return pending
+        return None
+
+    def _forget(self, dead: weakref.ref[DjangoSignal]) -> None:
+        # A pending signal was collected: its id may be reused at once. Run
+        # by the garbage collector at any point, so it takes no lock.
+        for store in (self._pending, self._unbound):
+            for key, pending in list(store.items()):
+                if pending.signal is dead:
+                    store.pop(key, None)
 
     def resolve(self, signal: DjangoSignal | str) -> DjangoSignal:
         """Return the signal for a signal object or a dotted name.
@@ -314,7 +327,12 @@ class Registry:
                 raise TypeError("registry.register(name=None) needs module=.")
             with self._lock:
                 self._pending[id(signal)] = _Pending(
-                    weakref.ref(signal), required, optional, doc, module, defined_at
+                    weakref.ref(signal, self._forget),
+                    required,
+                    optional,
+                    doc,
+                    module,
+                    defined_at,
                 )
             return None
         entry = RegistryEntry(
@@ -405,12 +423,10 @@ class Registry:
         with self._lock:
             not_found: list[tuple[int, _Pending, DjangoSignal]] = []
             for key, pending in list(self._pending.items()):
+                # A dead signal's entry is taken out by _forget().
                 signal = pending.signal()
-                if signal is None:
-                    del self._pending[key]
-                    continue
                 module = sys.modules.get(pending.module)
-                if module is None or _is_importing(module):
+                if signal is None or module is None or _is_importing(module):
                     continue
                 attribute = _attribute_of(module, signal)
                 if attribute is None:
@@ -418,7 +434,7 @@ class Registry:
                     continue
                 self._name_pending(pending, f"{module.__name__}.{attribute}")
             for key, pending, signal in not_found:
-                del self._pending[key]
+                self._pending.pop(key, None)
                 twin = self._name_defined_at(pending.defined_at)
                 if twin is not None:
                     # The module was imported again: its new signal took the
@@ -446,7 +462,7 @@ class Registry:
             if not isinstance(value, DjangoSignal) or id(value) in self._names:
                 continue
             name = f"{module.__name__}.{attribute}"
-            waiting = self._unbound.get(id(value)) or self._pending.get(id(value))
+            waiting = self._waiting(value)
             if waiting is not None:
                 # Made by a factory function elsewhere: named where it lands.
                 self._name_pending(waiting, name)
@@ -462,10 +478,8 @@ class Registry:
     def check_all_named(self, modules: Sequence[str]) -> None:
         """Raise for a signalkit signal defined in *modules* that has no name."""
         self._resolve_pending()
-        for key, pending in list(self._unbound.items()):
-            if pending.signal() is None:
-                del self._unbound[key]
-            elif pending.module in modules:
+        for pending in list(self._unbound.values()):
+            if pending.module in modules and pending.signal() is not None:
                 raise SignalNameError(_unnamed_message(pending))
 
 

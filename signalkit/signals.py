@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 
 from django.db import transaction
 from django.dispatch import Signal as DjangoSignal
-from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.conf import conf
 from signalkit.contract import ArgsSpec, argument_error, declare
@@ -22,13 +21,6 @@ def _definition_frame(signal: DjangoSignal) -> FrameType:
     while frame.f_back is not None and frame.f_locals.get("self") is signal:
         frame = frame.f_back
     return frame
-
-
-# Django's own send methods, as found when signalkit is imported.
-_DJANGO_SEND = DjangoSignal.send
-_DJANGO_SEND_ROBUST = DjangoSignal.send_robust
-_DJANGO_ASEND = DjangoSignal.asend
-_DJANGO_ASEND_ROBUST = DjangoSignal.asend_robust
 
 
 class Signal(DjangoSignal):
@@ -129,72 +121,27 @@ class Signal(DjangoSignal):
             )
 
     # Each send checks the arguments, then runs Django's method, looked up at
-    # call time so that an active observer (signalkit.pipeline) sees the send
-    # too. While Django's own sync method is in place, its code runs here
-    # instead, statement for statement (the same in every supported Django;
-    # tests/test_semantics.py compares the two): calling it would pass every
-    # argument a second time, which costs more than the argument check.
-    # Async receivers go to Django's method, which looks receivers up again.
+    # call time: whatever is in place then (Django's own, or the pipeline
+    # while something observes) runs the send. Nothing is saved at import.
 
     def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send", named)
-        if DjangoSignal.send is not _DJANGO_SEND:
-            return DjangoSignal.send(self, sender, **named)
-        if (
-            not self.receivers
-            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
-        ):
-            return []
-        if type(self)._live_receivers is not DjangoSignal._live_receivers:
-            return _DJANGO_SEND(self, sender, **named)  # asked once, as Django does
-        responses = []
-        sync_receivers, async_receivers = self._live_receivers(sender)
-        if async_receivers:
-            return _DJANGO_SEND(self, sender, **named)
-        for receiver in sync_receivers:
-            response = receiver(signal=self, sender=sender, **named)
-            responses.append((receiver, response))
-        return responses
+        return DjangoSignal.send(self, sender, **named)
 
     def send_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send_robust", named)
-        if DjangoSignal.send_robust is not _DJANGO_SEND_ROBUST:
-            return DjangoSignal.send_robust(self, sender, **named)
-        if (
-            not self.receivers
-            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
-        ):
-            return []
-        if type(self)._live_receivers is not DjangoSignal._live_receivers:
-            return _DJANGO_SEND_ROBUST(self, sender, **named)
-        responses: list[tuple[Any, Any]] = []
-        sync_receivers, async_receivers = self._live_receivers(sender)
-        if async_receivers:
-            return _DJANGO_SEND_ROBUST(self, sender, **named)
-        for receiver in sync_receivers:
-            try:
-                response = receiver(signal=self, sender=sender, **named)
-            except Exception as err:
-                self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
-                responses.append((receiver, err))
-            else:
-                responses.append((receiver, response))
-        return responses
+        return DjangoSignal.send_robust(self, sender, **named)
 
     async def asend(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("asend", named)
-        if not self.receivers and DjangoSignal.asend is _DJANGO_ASEND:
-            return []
         return await DjangoSignal.asend(self, sender, **named)
 
     async def asend_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("asend_robust", named)
-        if not self.receivers and DjangoSignal.asend_robust is _DJANGO_ASEND_ROBUST:
-            return []
         return await DjangoSignal.asend_robust(self, sender, **named)
 
     def send_on_commit(

@@ -17,9 +17,12 @@ from signalkit.pipeline import (
     SendObserver,
     add_observer,
     is_patched,
+    lifecycle,
+    loops,
     muting,
     observing,
     remove_observer,
+    scopes,
 )
 
 
@@ -228,7 +231,7 @@ def test_a_patch_made_on_top_of_ours_is_kept(
 ) -> None:
     signal.connect(ok)
     calls: list[str] = []
-    monkeypatch.setattr(pipeline, "_stranded", set(pipeline._stranded))
+    monkeypatch.setattr(lifecycle, "_stranded", set(lifecycle._stranded))
     with observing(Events()):
         ours = DjangoSignal.__dict__["send"]
 
@@ -253,7 +256,7 @@ def test_a_patch_made_on_top_of_ours_is_kept(
         "send_finished",
     ]
     monkeypatch.undo()
-    DjangoSignal.send = pipeline._original["send"]  # type: ignore[method-assign]
+    DjangoSignal.send = loops.original["send"]  # type: ignore[method-assign]
 
 
 def test_an_observer_that_wants_nothing_leaves_every_send_to_django(
@@ -792,7 +795,7 @@ def test_a_declining_observer_beside_a_recording_declines_only_for_itself(
 
     assert decliner.started == []
     assert [event[0] for event in events.events].count("send_started") == 3
-    assert not pipeline._declining
+    assert scopes.wide == ((), False)
 
 
 def test_an_observer_that_may_decline_but_does_not_gets_the_send(

@@ -19,7 +19,7 @@ from sentry_sdk.integrations.django.signals_handlers import patch_signals
 from sentry_sdk.transport import Transport
 
 from signalkit import naming, pipeline, record
-from signalkit.pipeline import is_patched
+from signalkit.pipeline import is_patched, lifecycle, loops
 
 
 def ok(sender: Any, **kwargs: Any) -> str:
@@ -70,7 +70,7 @@ def sentry() -> Iterator[MemoryTransport]:
         sentry_sdk.get_client().close()
         sentry_sdk.get_global_scope().set_client(None)
         DjangoSignal._live_receivers = django_live_receivers  # type: ignore[method-assign]
-        pipeline._stranded.discard("_live_receivers")
+        lifecycle._stranded.discard("_live_receivers")
 
 
 def _receiver_spans(transport: MemoryTransport) -> list[str]:
@@ -124,10 +124,11 @@ def test_a_recording_on_top_of_sentry_keeps_its_patch(
 ) -> None:
     # sentry-sdk patched before anything recorded: its patch is below ours.
     monkeypatch.setattr(
-        DjangoSignal, "_live_receivers", pipeline._original["_live_receivers"]
+        DjangoSignal, "_live_receivers", loops.original["_live_receivers"]
     )
-    monkeypatch.setattr(pipeline, "_stranded", set())
-    monkeypatch.setattr(pipeline, "_original", dict(pipeline._original))
+    monkeypatch.setattr(lifecycle, "_stranded", set())
+    for name, replaced in list(loops.original.items()):
+        monkeypatch.setitem(loops.original, name, replaced)
     patch_signals()
     sentrys = DjangoSignal.__dict__["_live_receivers"]
     sentry.envelopes.clear()

@@ -492,10 +492,10 @@ def test_mute_affects_only_the_current_thread(signal: DjangoSignal) -> None:
 def test_send_site_falls_back_when_every_frame_is_internal(
     signal: DjangoSignal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from signalkit import pipeline
+    from signalkit.pipeline import send
 
-    monkeypatch.setattr(pipeline, "_INTERNAL_DIRS", ("",))
-    monkeypatch.setattr(pipeline, "_internal_files", {})
+    monkeypatch.setattr(send, "_INTERNAL_DIRS", ("",))
+    monkeypatch.setattr(send, "_internal_files", {})
     with record() as recorder:
         signal.send(sender=None)
     assert recorder.sends[0].site == "<unknown>"

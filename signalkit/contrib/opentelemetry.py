@@ -173,6 +173,10 @@ class _Tracing(pipeline.Observer):
         recording = span is not None and span.is_recording()
         if self.exclude and self.excludes(send.signal_name):
             return None
+        if recording:
+            # Found now: once the sender awaits (asend()), the frames above
+            # it are no longer linked for the first receiver to find.
+            send.site_offset()
         return _SendSpans(self, send, parent, recording)
 
 
@@ -202,11 +206,18 @@ class _SendSpans(pipeline.SendObserver):
         self._recording = recording
         self._span: Span | None = None
         self._context = parent
-        # index -> (span, the context made current for it, started_ns,
-        # receiver name); receivers of one send may overlap (Django 6.1 runs
-        # async receivers concurrently).
+        # index -> (span, the context made current for it, the context
+        # before it, started_ns, receiver name); receivers of one send may
+        # overlap (Django 6.1 runs async receivers concurrently).
         self._receivers: dict[
-            int, tuple[Span | None, otel_context.Context | None, int, str]
+            int,
+            tuple[
+                Span | None,
+                otel_context.Context | None,
+                otel_context.Context | None,
+                int,
+                str,
+            ],
         ] = {}
 
     def _start_send_span(self) -> Span:
@@ -235,7 +246,7 @@ class _SendSpans(pipeline.SendObserver):
 
     def receiver_started(self, index: int, receiver: pipeline.Receiver) -> None:
         name = receiver.name
-        span = current = None
+        span = current = before = None
         if self._recording:
             if self._span is None:
                 # Django 5.2's asend() runs sync receivers in a thread while
@@ -251,25 +262,37 @@ class _SendSpans(pipeline.SendObserver):
                 start_time=tracing.epoch_offset + _perf_counter_ns(),
             )
             # Current while the receiver runs: its queries and sends nest
-            # under it.
-            current = trace.set_span_in_context(span, self._context)
+            # under it. Made from the context as it is now, so that what an
+            # earlier receiver attached (baggage) stays, as without us.
+            before = _get_current()
+            current = trace.set_span_in_context(span, before)
             otel_context.attach(current)
-        self._receivers[index] = (span, current, _perf_counter_ns(), name)
+        self._receivers[index] = (span, current, before, _perf_counter_ns(), name)
 
     def receiver_finished(
         self, index: int, result: Any, error: BaseException | None
     ) -> None:
         finished = _perf_counter_ns()
-        span, current, started, name = self._receivers.pop(index)
+        span, current, before, started, name = self._receivers.pop(index)
         tracing = self._tracing
         if span is not None:
-            # Restore the sender's context, unless it changed since: a
-            # receiver running beside this one made its own span current
-            # (Django 6.1 shares one context between concurrent async
-            # receivers), or the receiver attached a context of its own,
-            # which the sender sees, as it would without signalkit.
-            if _get_current() is current:
-                otel_context.attach(self._parent)
+            # Give the sender back its context as it would be without us:
+            # the one before the receiver, or, when the receiver attached a
+            # context of its own (baggage), that one with the sender's span
+            # current again instead of the receiver's. A context made current
+            # by a receiver running beside this one (Django 6.1 shares one
+            # context between concurrent async receivers) is left alone.
+            now = _get_current()
+            if now is current:
+                otel_context.attach(cast(otel_context.Context, before))
+            elif now.get(_SPAN_KEY) is span:
+                otel_context.attach(
+                    otel_context.set_value(
+                        _SPAN_KEY,
+                        cast(otel_context.Context, before).get(_SPAN_KEY),
+                        now,
+                    )
+                )
             if error is not None:
                 _record_error(span, error)
             elif getattr(type(result), "signalkit_status", None) == "enqueued":

@@ -1,0 +1,119 @@
+"""The patch's life cycle: ``django.dispatch.Signal`` gets the pipeline's
+methods while any observer or mute is active, and its own back after.
+
+When the last observer and mute end, each hooked attribute that still holds
+our function gets back what it held before (Django's own method, unless
+someone patched it before us); an attribute another library (sentry-sdk)
+patched on top of ours is left alone, and ours, still called by theirs,
+passes every send straight through while nothing observes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.dispatch import Signal as DjangoSignal
+
+from signalkit.pipeline.dispatch import PATCHES
+from signalkit.pipeline.loops import is_djangos, original, own_loop
+from signalkit.pipeline.observers import Observer
+from signalkit.pipeline.scopes import Scope, add_wide, context, remove_wide
+
+_users = 0
+
+
+_patch_lock = threading.Lock()
+
+
+def _acquire() -> None:
+    global _users
+    with _patch_lock:
+        if _users == 0:
+            for name, ours in PATCHES.items():
+                current = DjangoSignal.__dict__[name]
+                if current is ours or name in _stranded:
+                    continue  # still in place, or still called by a later patch
+                original[name] = current
+                if name in own_loop:
+                    own_loop[name] = is_djangos(current, name)
+                setattr(DjangoSignal, name, ours)
+        _users += 1
+
+
+# Attributes another library patched on top of ours: theirs calls ours, so
+# ours stays in their chain and is not installed a second time.
+_stranded: set[str] = set()
+
+
+def _release() -> None:
+    global _users
+    with _patch_lock:
+        _users -= 1
+        if _users == 0:
+            for name, ours in PATCHES.items():
+                if name in _stranded:
+                    continue
+                if DjangoSignal.__dict__[name] is ours:
+                    setattr(DjangoSignal, name, original[name])
+                else:
+                    _stranded.add(name)
+
+
+def is_patched() -> bool:
+    """Whether ``django.dispatch.Signal.send`` currently runs the pipeline."""
+    return DjangoSignal.__dict__["send"] is PATCHES["send"]
+
+
+@contextmanager
+def observing(observer: Observer) -> Iterator[None]:
+    """Hand the sends of the current thread or asyncio context to *observer*.
+
+    It sees exactly the sends made in this context (tasks made in it
+    included) until the block ends.
+    """
+    with _in_scope(observer, frozenset()):
+        yield
+
+
+@contextmanager
+def muting(signals: frozenset[DjangoSignal]) -> Iterator[None]:
+    """Stop the receivers of *signals* from running in this context only.
+
+    A muted send still reaches the observers, with :attr:`Send.muted` set.
+    """
+    with _in_scope(None, signals):
+        yield
+
+
+@contextmanager
+def _in_scope(
+    observer: Observer | None, muted: frozenset[DjangoSignal]
+) -> Iterator[None]:
+    scope = Scope(context.get(), observer, muted)
+    token = context.set(scope)
+    _acquire()
+    try:
+        yield
+    finally:
+        scope.end()
+        try:
+            # Raises when left in another context than it was entered in.
+            context.reset(token)
+        finally:
+            _release()
+
+
+def add_observer(observer: Observer) -> None:
+    """Hand every send, in every thread, to *observer* until it is removed."""
+    _acquire()
+    with _patch_lock:
+        add_wide(observer)
+
+
+def remove_observer(observer: Observer) -> None:
+    """Stop handing sends to *observer*, added by :func:`add_observer`."""
+    with _patch_lock:
+        remove_wide(observer)
+    _release()

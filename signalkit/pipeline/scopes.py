@@ -1,0 +1,229 @@
+"""Which observers see a send: the one rule, and the events that start and
+end a send.
+
+Observers are *context* observers (a block of :func:`signalkit.pipeline.observing`
+or :func:`~signalkit.pipeline.muting`, as ``record()`` and ``mute()`` are,
+seeing exactly the sends made in its context while it runs, asyncio tasks
+made in it included) or *process-wide* ones (:data:`wide`, seeing every send
+in every thread, as the tracer and the slow-receiver log are).
+"""
+
+from __future__ import annotations
+
+import sys
+from contextvars import ContextVar
+from typing import Any
+from weakref import WeakSet
+
+from django.dispatch import Signal as DjangoSignal
+
+from signalkit.pipeline.observers import Observer, observer_failed
+from signalkit.pipeline.send import Send
+
+
+class Scope:
+    # The observers and mutes of one observing() or muting() block, with
+    # those of the blocks it is nested in. Asyncio tasks made inside a block
+    # copy the context, and with it the scope: when the block ends, its scope
+    # and those nested in it are closed, so that nothing in such a task is
+    # observed or muted by the ended block any more.
+
+    __slots__ = (
+        "__weakref__",  # parents know their children weakly
+        "adds",
+        "children",
+        "ended",
+        "muted",
+        "observer",
+        "observers",
+        "open",
+        "parent",
+    )
+
+    def __init__(
+        self,
+        parent: Scope | None,
+        observer: Observer | None,
+        adds: frozenset[DjangoSignal],
+    ) -> None:
+        self.parent = parent
+        self.observer = observer  # what this block adds
+        self.adds = adds
+        self.open = True  # this block and every block around it still run
+        self.ended = False  # this block ended
+        self.children: WeakSet[Scope] = WeakSet()
+        if parent is None:
+            self.observers: tuple[Observer, ...] = (
+                () if observer is None else (observer,)
+            )
+            self.muted: frozenset[DjangoSignal] = adds
+        else:
+            parent.children.add(self)
+            self.observers = (
+                parent.observers if observer is None else (*parent.observers, observer)
+            )
+            self.muted = parent.muted | adds if adds else parent.muted
+
+    def end(self) -> None:
+        self.ended = True
+        closing = [self]
+        while closing:
+            scope = closing.pop()
+            scope.open = False
+            closing.extend(scope.children)
+
+    def reopened(self) -> Scope | None:
+        # What is left of a closed scope: the blocks in it that still run.
+        chain = []
+        scope: Scope | None = self
+        while scope is not None:
+            if not scope.ended:
+                chain.append(scope)
+            scope = scope.parent
+        left = None
+        for scope in reversed(chain):
+            left = Scope(left, scope.observer, scope.adds)
+        return left
+
+
+# The scope of the current context.
+context: ContextVar[Scope | None] = ContextVar("signalkit_pipeline", default=None)
+
+
+def current_scope() -> Scope | None:
+    """The observers and mutes of the current context that still run.
+
+    The one rule for context observers: a block sees exactly the sends made
+    in its context while it runs.
+    """
+    scope = context.get()
+    if scope is None or scope.open:
+        return scope
+    return scope.reopened()
+
+
+# Process-wide observers, and whether one of them may decline sends before
+# they are built: replaced as a whole, read once per send.
+wide: tuple[tuple[Observer, ...], bool] = ((), False)
+
+
+def observers_for(signal: DjangoSignal) -> tuple[tuple[Observer, ...], bool]:
+    """Which observers see a send of *signal* here, and whether it is muted.
+
+    The one rule: every process-wide observer, then those of the current
+    context's blocks that still run (see :func:`current_scope`).
+    """
+    everywhere = wide[0]
+    scope = current_scope()
+    if scope is None:
+        return everywhere, False
+    observers = everywhere + scope.observers if everywhere else scope.observers
+    return observers, signal in scope.muted
+
+
+def unheard(
+    signal: DjangoSignal, method: str, sender: Any, named: dict[str, Any]
+) -> Send | None:
+    """What to observe of a send Django returns ``[]`` from at once.
+
+    Observers that deal with it in :meth:`Observer.send_unheard` are left
+    out; ``None`` when none is left and the send is not muted.
+    """
+    observers, muted = observers_for(signal)
+    if muted:  # a muted send is kept
+        return start_send(signal, method, sender, named, observers, True, 3)
+    observers = without_decliners(observers, signal, sender)
+    left = []
+    for observer in observers:
+        try:
+            if observer.send_unheard(signal, sender):
+                continue
+        except Exception as error:
+            observer_failed(observer, "send_unheard", error)
+            continue
+        left.append(observer)
+    if not left:
+        return None
+    return start_send(signal, method, sender, named, tuple(left), False, 3)
+
+
+def start_send(
+    signal: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    observers: tuple[Observer, ...],
+    muted: bool,
+    depth: int = 2,
+) -> Send | None:
+    """The observed send, or ``None`` when nothing observes or mutes it.
+
+    *depth*: how many frames up the sender's call of the send method is.
+    """
+    observers = without_decliners(observers, signal, sender)
+    if not observers and not muted:
+        return None
+    send = Send(signal, method, sender, named, muted, sys._getframe(depth))
+    observed = []
+    per_receiver = []
+    for observer in observers:
+        try:
+            send_observer = observer.send_started(send)
+        except Exception as error:
+            observer_failed(observer, "send_started", error)
+            continue
+        if send_observer is not None:
+            pair = (observer, send_observer)
+            observed.append(pair)
+            if send_observer.per_receiver:
+                per_receiver.append(pair)
+    if not observed and not muted:
+        return None
+    send.observed = tuple(observed)
+    if per_receiver:
+        send.per_receiver = tuple(per_receiver)
+    return send
+
+
+def without_decliners(
+    observers: tuple[Observer, ...], signal: DjangoSignal, sender: Any
+) -> tuple[Observer, ...]:
+    if not wide[1]:
+        return observers  # only a process-wide observer may decline
+    kept = []
+    for observer in observers:
+        if observer.may_decline:
+            try:
+                if observer.declines(signal, sender):
+                    continue
+            except Exception as error:
+                observer_failed(observer, "declines", error)
+                continue
+        kept.append(observer)
+    return tuple(kept)
+
+
+def finish_send(send: Send, error: BaseException | None) -> None:
+    for observer, send_observer in send.observed:
+        try:
+            send_observer.send_finished(error)
+        except Exception as failure:
+            observer_failed(observer, "send_finished", failure)
+    send._release()
+
+
+def add_wide(observer: Observer) -> None:
+    """Add a process-wide observer (under the life cycle's lock)."""
+    global wide
+    observers = (*wide[0], observer)
+    wide = (observers, any(each.may_decline for each in observers))
+
+
+def remove_wide(observer: Observer) -> None:
+    """Remove a process-wide observer (under the life cycle's lock)."""
+    global wide
+    if observer not in wide[0]:
+        raise ValueError(f"{observer!r} is not an observer of every send")
+    observers = list(wide[0])
+    observers.remove(observer)
+    wide = (tuple(observers), any(each.may_decline for each in observers))
