@@ -74,6 +74,9 @@ class SendLog:
     sync receivers in a thread beside the async ones in ``asend()``: only the
     order within each kind is Django's to keep."""
     result: Event | None = None
+    hop: bool = False
+    """Made by a receiver through asgiref (``async_to_sync`` in a sync
+    receiver, ``sync_to_async`` in an async one): in another thread."""
 
 
 @dataclass
@@ -132,11 +135,16 @@ class Outcome:
             (last.signal, last.method, last.result),
         )
 
-    def heard(self) -> list[tuple[str, int, list[str]]]:
+    def heard(self, hops: bool = True) -> list[tuple[str, int | None, list[str]]]:
         """(send id, depth, receivers that started, sorted) for each send,
-        sorted: what observers of the run should have seen."""
+        sorted: what observers of the run should have seen. ``hops=False``:
+        no depth (``None``) for a send that a receiver made in another thread."""
         return sorted(
-            (send_id, send_id.count("/"), sorted(log.sync_started + log.async_started))
+            (
+                send_id,
+                None if log.hop and not hops else send_id.count("/"),
+                sorted(log.sync_started + log.async_started),
+            )
             for send_id, log in self.sends.items()
         )
 
@@ -189,9 +197,11 @@ class Run:
                 await asyncio.sleep(0)  # let the other receivers of a gather start
                 for number, op in enumerate(spec.ops):
                     if not self._side_effect(name, op, log):
-                        nested = self._begin(op, f"{send_id}/{name}.{number}")
+                        nested = self._begin(op, f"{send_id}/{name}.{number}", True)
                         with _Raised(self, nested):
-                            responses = await self._acall(op.target, 0, op.method, nested)
+                            responses = await self._acall(
+                                op.target, 0, op.method, nested
+                            )
                             self._reply(nested, responses)
                 return self._finish(name, spec, send_id, log)
 
@@ -202,7 +212,7 @@ class Run:
                 log = self._started(name, spec, send_id)
                 for number, op in enumerate(spec.ops):
                     if not self._side_effect(name, op, log):
-                        nested = self._begin(op, f"{send_id}/{name}.{number}")
+                        nested = self._begin(op, f"{send_id}/{name}.{number}", False)
                         with _Raised(self, nested):
                             responses = self._call(op.target, 0, op.method, nested)
                             self._reply(nested, responses)
@@ -273,9 +283,12 @@ class Run:
 
     # Sends.
 
-    def _begin(self, op: Op | SendSpec, send_id: str) -> str:
+    def _begin(
+        self, op: Op | SendSpec, send_id: str, in_async: bool | None = None
+    ) -> str:
         signal = op.target if isinstance(op, Op) else op.signal
-        self.outcome.sends[send_id] = SendLog(signal, op.method)
+        hop = in_async is not None and in_async != op.method.startswith("a")
+        self.outcome.sends[send_id] = SendLog(signal, op.method, hop=hop)
         return send_id
 
     def _call(

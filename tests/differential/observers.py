@@ -101,18 +101,28 @@ def _recording() -> Iterator[list[Check]]:
         yield [_recorded(lambda: recorder.sends)]
 
 
+KNOWN_BUGS = {"nesting across threads"}
+"""Checks left out until signalkit is fixed (each has an xfail test in
+tests/test_differential.py): a send that a receiver makes through
+``async_to_sync()`` or ``sync_to_async()`` is recorded at depth 0, with no
+parent, since the pipeline finds a send's parent by thread or task."""
+
+
 def _recorded(sends: Callable[[], list[SendRecord]]) -> Check:
     def check(outcome: Outcome) -> None:
+        hops = "nesting across threads" not in KNOWN_BUGS
+        heard = outcome.heard(hops)
+        depths = {send_id: depth for send_id, depth, _ in heard}
         seen = sorted(
             (
                 s.kwargs["value"],
-                s.depth,
+                s.depth if depths.get(s.kwargs["value"]) is not None else None,
                 sorted(call.name.rpartition(".")[2] for call in s.receivers),
             )
             for s in sends()
             if id(s.signal) in outcome.signal_ids
         )
-        assert seen == outcome.heard(), "what the recording saw"
+        assert seen == heard, "what the recording saw"
 
     return check
 

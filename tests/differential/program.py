@@ -87,9 +87,7 @@ def _op(draw: st.DrawFn, signal: int, signal_count: int, receiver_count: int) ->
 
 
 @st.composite
-def _receiver(
-    draw: st.DrawFn, signal_count: int, receiver_count: int
-) -> ReceiverSpec:
+def _receiver(draw: st.DrawFn, signal_count: int, receiver_count: int) -> ReceiverSpec:
     signal = draw(st.integers(0, signal_count - 1))
     weak = draw(st.booleans())
     connected = draw(st.sampled_from([True, True, False]))
@@ -105,9 +103,9 @@ def _receiver(
         connected=connected,
         ops=tuple(
             draw(
-                st.lists(
-                    _op(signal, signal_count, receiver_count), max_size=2
-                ).map(tuple)
+                st.lists(_op(signal, signal_count, receiver_count), max_size=2).map(
+                    tuple
+                )
             )
         ),
     )
