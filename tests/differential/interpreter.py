@@ -111,6 +111,25 @@ class Outcome:
         ]
         return min(numbers, default=None)
 
+    def racy(self) -> bool:
+        """Whether a receiver connected or disconnected one while another
+        kind of receiver of the same ``asend()`` ran beside it.
+
+        Django 5.2 and 6.0 run the sync receivers of an ``asend()`` in a
+        thread while the async ones run in the event loop: which of them
+        changes the connections first is up to the scheduler.
+        """
+        for send_id, log in self.sends.items():
+            if log.method.startswith("a") and log.sync_started and log.async_started:
+                inside = send_id + "/"
+                for (_, made_in), events in self.invocations.items():
+                    if (made_in == send_id or made_in.startswith(inside)) and any(
+                        event[0].startswith(("connect", "disconnect"))
+                        for event in events
+                    ):
+                        return True
+        return False
+
     def compared(self, until: int | None = None) -> tuple[Any, ...]:
         """What must be the same as Django's; with *until*, only what the
         sender of top-level send number *until* and those before it saw."""
@@ -135,14 +154,14 @@ class Outcome:
             (last.signal, last.method, last.result),
         )
 
-    def heard(self, hops: bool = True) -> list[tuple[str, int | None, list[str]]]:
+    def heard(self) -> list[tuple[str, int | None, list[str]]]:
         """(send id, depth, receivers that started, sorted) for each send,
-        sorted: what observers of the run should have seen. ``hops=False``:
-        no depth (``None``) for a send that a receiver made in another thread."""
+        sorted: what observers of the run should have seen. No depth
+        (``None``) for a send that a receiver made in another thread."""
         return sorted(
             (
                 send_id,
-                None if log.hop and not hops else send_id.count("/"),
+                None if log.hop else send_id.count("/"),
                 sorted(log.sync_started + log.async_started),
             )
             for send_id, log in self.sends.items()
@@ -347,13 +366,13 @@ class Run:
                 # Its last reference: a weak receiver is gone at once.
                 self.functions[index] = None
         try:
-            for number, spec in enumerate(program.sends):
+            for number, send in enumerate(program.sends):
                 span = trace.get_current_span()
-                send_id = self._begin(spec, f"s{number}")
-                call = async_to_sync(self._acall) if spec.from_async else self._call
+                send_id = self._begin(send, f"s{number}")
+                call = async_to_sync(self._acall) if send.from_async else self._call
                 with _Raised(self, send_id, swallow=True):
                     self._reply(
-                        send_id, call(spec.signal, spec.sender, spec.method, send_id)
+                        send_id, call(send.signal, send.sender, send.method, send_id)
                     )
                 outcome.after.append(
                     (

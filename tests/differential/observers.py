@@ -19,6 +19,7 @@ from typing import Any
 
 from django.dispatch import Signal as DjangoSignal
 from django.test import override_settings
+from hypothesis import assume
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
@@ -101,17 +102,12 @@ def _recording() -> Iterator[list[Check]]:
         yield [_recorded(lambda: recorder.sends)]
 
 
-KNOWN_BUGS = {"nesting across threads"}
-"""Checks left out until signalkit is fixed (each has an xfail test in
-tests/test_differential.py): a send that a receiver makes through
-``async_to_sync()`` or ``sync_to_async()`` is recorded at depth 0, with no
-parent, since the pipeline finds a send's parent by thread or task."""
-
-
 def _recorded(sends: Callable[[], list[SendRecord]]) -> Check:
     def check(outcome: Outcome) -> None:
-        hops = "nesting across threads" not in KNOWN_BUGS
-        heard = outcome.heard(hops)
+        # docs/recording.rst: the running receiver is tracked per task or
+        # thread, so a send a receiver makes through async_to_sync() or
+        # sync_to_async() (another thread) is not nested under it.
+        heard = outcome.heard()
         depths = {send_id: depth for send_id, depth, _ in heard}
         seen = sorted(
             (
@@ -173,6 +169,11 @@ def _traced(exporter: InMemorySpanExporter) -> Check:
 
 
 @contextmanager
+def _nothing() -> Iterator[list[Check]]:
+    yield []
+
+
+@contextmanager
 def _everything() -> Iterator[list[Check]]:
     with ExitStack() as stack:
         checks = []
@@ -188,7 +189,7 @@ def _everything() -> Iterator[list[Check]]:
 
 
 SETUPS: dict[str, Callable[[], Any]] = {
-    "signalkit.Signal": lambda: _nothing(),
+    "signalkit.Signal": _nothing,
     "record": _recording,
     "capture": _capturing,
     "mute another signal": _muting_another,
@@ -197,11 +198,6 @@ SETUPS: dict[str, Callable[[], Any]] = {
     "tracer, not sampled": lambda: _tracing(sampled=False),
     "all together": _everything,
 }
-
-
-@contextmanager
-def _nothing() -> Iterator[list[Check]]:
-    yield []
 
 
 def assert_same_as_django(
@@ -220,6 +216,8 @@ def assert_same_as_django(
     before = dispatch_state()
     expected, _ = execute(program, signalkit=False, observers=plain)
     actual, checks = execute(program, signalkit=True, observers=setup)
+    # A program racing with itself has no one outcome to compare with.
+    assume(not (expected.racy() or actual.racy()))
     until = expected.unsettled()
     assert actual.compared(until) == expected.compared(until)
     if until is None:

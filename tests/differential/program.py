@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 Method = Literal["send", "send_robust", "asend", "asend_robust"]
 METHODS: tuple[Method, ...] = ("send", "send_robust", "asend", "asend_robust")
+OpKind = Literal["connect", "disconnect", "send", "setvar", "baggage"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class SignalSpec:
 class Op:
     """Something a receiver does before it returns or raises."""
 
-    kind: Literal["connect", "disconnect", "send", "setvar", "baggage"]
+    kind: OpKind
     target: int = 0
     """The receiver to connect or disconnect, or the signal to send."""
     method: Method = "send"
@@ -74,14 +75,14 @@ SENDER_COUNT = 2
 
 @st.composite
 def _op(draw: st.DrawFn, signal: int, signal_count: int, receiver_count: int) -> Op:
-    kinds = ["connect", "disconnect", "setvar", "baggage"]
+    kinds: list[OpKind] = ["connect", "disconnect", "setvar", "baggage"]
     if signal + 1 < signal_count:
         kinds.append("send")
     kind = draw(st.sampled_from(kinds))
     if kind == "send":
         target = draw(st.integers(signal + 1, signal_count - 1))
         return Op("send", target, draw(st.sampled_from(METHODS)))
-    if kind in ("connect", "disconnect"):
+    if kind == "connect" or kind == "disconnect":
         return Op(kind, draw(st.integers(0, receiver_count - 1)))
     return Op(kind)
 
