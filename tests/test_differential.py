@@ -21,7 +21,7 @@ log and sentry-sdk's ``signals_spans`` installed before ``django.setup()``
 (tests/differential/process.py).
 
 The example budget is small in ``make test``;
-``SIGNALKIT_HYPOTHESIS_PROFILE=ci`` (set by .ci/run) runs ten times more.
+``SIGNALKIT_HYPOTHESIS_PROFILE=ci`` (set by .ci/run) runs about seven times more.
 Every program that once failed is kept below as an ``@example``.
 """
 
