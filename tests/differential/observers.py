@@ -20,7 +20,7 @@ from typing import Any
 from django.dispatch import Signal as DjangoSignal
 from django.test import override_settings
 from hypothesis import reject
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
@@ -141,16 +141,33 @@ def _slow_log() -> Iterator[list[Check]]:
         yield []
 
 
+class _FailingProcessor(SpanProcessor):
+    """A span processor that raises whenever one of signalkit's spans starts
+    or ends (the test's own span, around the run, is let through)."""
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        if span.name != "request":
+            raise RuntimeError("span processor failed")
+
+    def on_end(self, span: Any) -> None:
+        if span.name != "request":
+            raise RuntimeError("span processor failed")
+
+
 @contextmanager
-def _tracing(sampled: bool) -> Iterator[list[Check]]:
+def _tracing(sampled: bool, failing: bool = False) -> Iterator[list[Check]]:
     exporter = InMemorySpanExporter()
     provider = TracerProvider(sampler=ALWAYS_ON if sampled else ALWAYS_OFF)
+    if failing:
+        # An observer that raises must change nothing for the sender.
+        provider.add_span_processor(_FailingProcessor())
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     instrumentor = SignalkitInstrumentor()
     instrumentor.instrument(tracer_provider=provider)
     try:
         with provider.get_tracer("differential").start_as_current_span("request"):
-            yield [_traced(exporter)] if sampled else []
+            # A failing processor before the exporter keeps spans from it.
+            yield [_traced(exporter)] if sampled and not failing else []
     finally:
         instrumentor.uninstrument()
 
@@ -196,6 +213,7 @@ SETUPS: dict[str, Callable[[], Any]] = {
     "slow log": _slow_log,
     "tracer, sampled": lambda: _tracing(sampled=True),
     "tracer, not sampled": lambda: _tracing(sampled=False),
+    "tracer, failing span processor": lambda: _tracing(sampled=True, failing=True),
     "all together": _everything,
 }
 
