@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
 
 from differential.interpreter import Outcome, execute
-from differential.program import Program
+from differential.program import Program, ReceiverSpec, SendSpec, SignalSpec
 from signalkit import pipeline, record
 from signalkit.contrib.opentelemetry import SignalkitInstrumentor
 from signalkit.recording import SendRecord
@@ -218,6 +218,13 @@ SETUPS: dict[str, Callable[[], Any]] = {
 }
 
 
+PROBE = Program(
+    signals=(SignalSpec(signalkit=False),),
+    receivers=(ReceiverSpec(signal=0, weak=False),),
+    sends=(SendSpec(0, 0, "send"),),
+)
+
+
 def assert_same_as_django(
     program: Program,
     setup: Callable[[], Any],
@@ -242,6 +249,11 @@ def assert_same_as_django(
     if until is None:
         for check in checks:
             check(actual)
+    # What a program leaves behind shows in the next send: one receiver, one
+    # send, seen as it ran (at depth 0, say, not under a stale send).
+    probe, checks = execute(PROBE, signalkit=True, observers=setup)
+    for check in checks:
+        check(probe)
     assert dispatch_state() == before, "django.dispatch.Signal left patched"
     if plain is None:
         assert not pipeline.is_patched()
