@@ -9,10 +9,16 @@ from typing import Any, ClassVar
 
 from django.db import transaction
 from django.dispatch import Signal as DjangoSignal
+from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.conf import conf
 from signalkit.contract import ArgsSpec, argument_error, declare
+from signalkit.fingerprints import is_djangos, known
 from signalkit.registry import registry
+
+# Per method: function -> whether it is Django's own (filled by is_djangos()).
+_DJANGOS_SEND = known("send")
+_DJANGOS_SEND_ROBUST = known("send_robust")
 
 
 def _definition_frame(signal: DjangoSignal) -> FrameType:
@@ -123,16 +129,30 @@ class Signal(DjangoSignal):
     # Each send checks the arguments, then runs Django's method, looked up at
     # call time: whatever is in place then (Django's own, or the pipeline
     # while something observes) runs the send. Nothing is saved at import.
+    # Where Django's own method would return [] at once, it is not called:
+    # passing every argument a second time would cost more than the rest.
 
     def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send", named)
-        return DjangoSignal.send(self, sender, **named)
+        method = DjangoSignal.send
+        if (
+            not self.receivers
+            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
+        ) and (_DJANGOS_SEND.get(method) or is_djangos(method, "send")):
+            return []
+        return method(self, sender, **named)
 
     def send_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:
             self._check_arguments("send_robust", named)
-        return DjangoSignal.send_robust(self, sender, **named)
+        method = DjangoSignal.send_robust
+        if (
+            not self.receivers
+            or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
+        ) and (_DJANGOS_SEND_ROBUST.get(method) or is_djangos(method, "send_robust")):
+            return []
+        return method(self, sender, **named)
 
     async def asend(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         if named.keys() != self._required_keys:

@@ -27,8 +27,12 @@ logger = logging.getLogger("signalkit.slow")
 class SlowReceiverLog(pipeline.Observer):
     """Logs each receiver that runs longer than *threshold_ms* milliseconds."""
 
+    threshold_ns: float
+
     def __init__(self, threshold_ms: float) -> None:
         self.threshold_ms = threshold_ms
+        # Alone, the pipeline builds a send for the log only when a receiver
+        # was slower than this (Observer.threshold_ns).
         self.threshold_ns = threshold_ms * 1_000_000
 
     def send_unheard(self, signal: DjangoSignal, sender: Any) -> bool:

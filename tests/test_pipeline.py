@@ -795,7 +795,7 @@ def test_a_declining_observer_beside_a_recording_declines_only_for_itself(
 
     assert decliner.started == []
     assert [event[0] for event in events.events].count("send_started") == 3
-    assert scopes.wide == ((), False)
+    assert scopes.wide == ((), False, None)
 
 
 def test_an_observer_that_may_decline_but_does_not_gets_the_send(

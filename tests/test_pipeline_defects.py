@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import gc
 import logging
@@ -71,6 +72,19 @@ def also_ok(sender: Any, **kwargs: Any) -> str:
 
 def no_running_sends() -> bool:
     return not pipeline.running_sends()
+
+
+@contextlib.contextmanager
+def instrumented(provider: Any) -> Iterator[None]:
+    """signalkit's tracer on *provider* for the block."""
+    from signalkit.contrib.opentelemetry import SignalkitInstrumentor
+
+    instrumentor = SignalkitInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        yield
+    finally:
+        instrumentor.uninstrument()
 
 
 # 1. Instrumenting before django.setup()
@@ -267,8 +281,6 @@ def test_a_span_processor_that_raises_on_start_leaves_the_send_alone(
 ) -> None:
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
-    from signalkit.contrib.opentelemetry import SignalkitInstrumentor
-
     class Broken(SpanProcessor):
         def on_start(self, span: Any, parent_context: Any = None) -> None:
             if span.name.startswith("send "):
@@ -279,13 +291,11 @@ def test_a_span_processor_that_raises_on_start_leaves_the_send_alone(
     signal = DjangoSignal()
     signal.connect(ok)
     signal.connect(also_ok)
-    instrumentor = SignalkitInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        with provider.get_tracer("tests").start_as_current_span("request"):
-            responses = signal.send_robust(None)
-    finally:
-        instrumentor.uninstrument()
+    with (
+        instrumented(provider),
+        provider.get_tracer("tests").start_as_current_span("request"),
+    ):
+        responses = signal.send_robust(None)
     assert [r for _, r in responses] == ["fine", "also fine"]
     assert no_running_sends()
 
@@ -297,8 +307,6 @@ def test_a_receiver_that_attaches_baggage_leaves_it_to_the_sender() -> None:
     from opentelemetry import baggage, trace
     from opentelemetry import context as otel_context
     from opentelemetry.sdk.trace import TracerProvider
-
-    from signalkit.contrib.opentelemetry import SignalkitInstrumentor
 
     signal = DjangoSignal()
 
@@ -326,12 +334,8 @@ def test_a_receiver_that_attaches_baggage_leaves_it_to_the_sender() -> None:
         return contextvars.copy_context().run(in_context)
 
     plain = send()
-    instrumentor = SignalkitInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
+    with instrumented(provider):
         traced = send()
-    finally:
-        instrumentor.uninstrument()
     assert traced == plain == (True, "acme", "eu")
 
 
@@ -553,8 +557,6 @@ def test_an_asend_span_has_its_code_location() -> None:
         InMemorySpanExporter,
     )
 
-    from signalkit.contrib.opentelemetry import SignalkitInstrumentor
-
     memory = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))
@@ -565,8 +567,6 @@ def test_an_asend_span_has_its_code_location() -> None:
         return 42
 
     signal.connect(answer)
-    instrumentor = SignalkitInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
 
     async def main() -> int:
         with provider.get_tracer("tests").start_as_current_span("request"):
@@ -574,9 +574,9 @@ def test_an_asend_span_has_its_code_location() -> None:
             return sys._getframe().f_lineno - 1
 
     try:
-        line = asyncio.run(main())
+        with instrumented(provider):
+            line = asyncio.run(main())
     finally:
-        instrumentor.uninstrument()
         signal.disconnect(answer)
     [span] = [s for s in memory.get_finished_spans() if s.name.startswith("send ")]
     assert span.attributes is not None
@@ -696,7 +696,6 @@ def test_a_span_without_a_site_has_no_code_location(
         InMemorySpanExporter,
     )
 
-    from signalkit.contrib.opentelemetry import SignalkitInstrumentor
     from signalkit.pipeline import send as send_module
 
     monkeypatch.setattr(send_module, "_INTERNAL_DIRS", ("",))  # every frame
@@ -706,13 +705,11 @@ def test_a_span_without_a_site_has_no_code_location(
     provider.add_span_processor(SimpleSpanProcessor(memory))
     signal = DjangoSignal()
     signal.connect(ok)
-    instrumentor = SignalkitInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        with provider.get_tracer("tests").start_as_current_span("request"):
-            signal.send(None)
-    finally:
-        instrumentor.uninstrument()
+    with (
+        instrumented(provider),
+        provider.get_tracer("tests").start_as_current_span("request"),
+    ):
+        signal.send(None)
     [span] = [s for s in memory.get_finished_spans() if s.name.startswith("send ")]
     assert span.attributes is not None
     assert "code.file.path" not in span.attributes
@@ -722,8 +719,6 @@ def test_a_receiver_that_makes_its_own_span_current_leaves_it_to_the_sender() ->
     from opentelemetry import context as otel_context
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
-
-    from signalkit.contrib.opentelemetry import SignalkitInstrumentor
 
     provider = TracerProvider()
     tracer = provider.get_tracer("tests")
@@ -744,10 +739,65 @@ def test_a_receiver_that_makes_its_own_span_current_leaves_it_to_the_sender() ->
         return contextvars.copy_context().run(in_context)
 
     plain = send()
-    instrumentor = SignalkitInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
+    with instrumented(provider):
         traced = send()
-    finally:
-        instrumentor.uninstrument()
     assert traced == plain == "receiver's own"
+
+
+def test_a_cancelled_asend_leaves_nothing_behind() -> None:
+    signal = DjangoSignal()
+    started = asyncio.Event()
+
+    async def forever(sender: Any, **kwargs: Any) -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    signal.connect(forever)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(signal.asend(sender=None))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    with record() as recorder:
+        asyncio.run(main())
+    assert recorder.sends[0].exception_type == "CancelledError"
+    assert no_running_sends()
+
+
+def test_every_receiver_span_of_an_asend_that_raised_ends() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        InMemorySpanExporter,
+    )
+
+    signal = DjangoSignal()
+
+    async def raising(sender: Any, **kwargs: Any) -> None:
+        raise KeyError("async broke")
+
+    async def late(sender: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.05)
+
+    signal.connect(raising)
+    signal.connect(late)
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+
+    async def main() -> None:
+        with provider.get_tracer("tests").start_as_current_span("request"):
+            with pytest.raises(KeyError):
+                await signal.asend(sender=None)
+            await asyncio.sleep(0.2)
+
+    with instrumented(provider):
+        asyncio.run(main())
+    spans = memory.get_finished_spans()
+    receivers = sorted(s.name.rpartition(".")[2] for s in spans if "<locals>" in s.name)
+    assert receivers == ["late", "raising"]  # both ended
+    assert [s.name.startswith("send ") for s in spans].count(True) == 1
+    assert no_running_sends()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import django
 import pytest
 from django.dispatch import Signal as DjangoSignal
 
+from signalkit import fingerprints
 from signalkit.pipeline import Observer, Send, SendObserver, loops, observing
 from signalkit.pipeline.wrapping import Receiver
 
@@ -19,14 +21,30 @@ DJANGO = f"{django.VERSION[0]}.{django.VERSION[1]}"
 def test_the_running_djangos_loop_is_the_one_copied(method: str) -> None:
     # Fails when a supported Django changes send() or send_robust(): compare
     # the new loop with loops.run_send(), then add its fingerprint.
-    found = loops.fingerprint(DjangoSignal.__dict__[method])
-    assert found in loops.DJANGO_LOOPS[method], (method, DJANGO, found)
-    assert DJANGO in loops.DJANGO_LOOPS[method][found]
+    found = fingerprints.fingerprint(DjangoSignal.__dict__[method])
+    assert found in fingerprints.DJANGO_LOOPS[method], (method, DJANGO, found)
+    assert DJANGO in fingerprints.DJANGO_LOOPS[method][found]
 
 
 def test_a_method_without_source_or_not_a_function_has_no_fingerprint() -> None:
-    assert loops.fingerprint(len) is None
-    assert loops.fingerprint(DjangoSignal.asend) is None  # a coroutine function
+    made: dict[str, Any] = {}
+    exec("def send(self, sender, **named):\n    return []\n", made)  # no file
+    assert fingerprints.fingerprint(made["send"]) is None
+    assert fingerprints.fingerprint(len) is None
+    assert fingerprints.fingerprint(DjangoSignal.asend) is None  # a coroutine function
+    assert not fingerprints.is_djangos(made["send"], "send")
+
+
+def test_a_declared_signal_no_receiver_hears_is_seen_by_an_observer() -> None:
+    # signalkit.Signal answers [] itself only while Django's own method is
+    # in place: with the pipeline's, the send reaches the observers.
+    from signalkit import Signal, record
+
+    unheard = Signal(name="tests.loops.unheard")
+    with record(fold_empty=True) as recorder:
+        assert unheard.send(sender=None) == []
+        assert unheard.send_robust(sender=None) == []
+    assert recorder.folded == {("tests.loops.unheard", "None"): 2}
 
 
 class Counts(Observer):
@@ -82,3 +100,114 @@ def test_an_unknown_send_method_runs_with_wrapped_receivers(
     assert responses == [(listen, "heard")]  # the wrapper taken out again
     assert wrapped == [True, False]  # send: Django's method; send_robust: ours
     assert observer.counts == [1, 1]
+
+
+class Timer(Observer):
+    """Only wants sends with a receiver slower than 20 ms, as the slow log."""
+
+    threshold_ns = 20_000_000
+
+    def __init__(self, answer: str = "observe") -> None:
+        self.answer = answer
+        self.sites: list[str] = []
+        self.finished: list[tuple[list[bool], type[BaseException] | None]] = []
+
+    def send_started(self, send: Send) -> SendObserver | None:
+        if self.answer == "raise":
+            raise RuntimeError("timer broke")
+        self.sites.append(send.site)
+        if self.answer == "ignore":
+            return None
+        finished = self.finished
+
+        class Slow(SendObserver):
+            per_receiver = False
+
+            def send_finished(self, error: BaseException | None) -> None:
+                finished.append(
+                    (
+                        [began is not None for began in send.receiver_started_ns],
+                        None if error is None else type(error),
+                    )
+                )
+
+        return Slow()
+
+
+def fast(sender: Any, **kwargs: Any) -> str:
+    return "fast"
+
+
+def slow(sender: Any, **kwargs: Any) -> str:
+    import time
+
+    time.sleep(0.03)
+    return "slow"
+
+
+def failing(sender: Any, **kwargs: Any) -> None:
+    raise ValueError("failed")
+
+
+@pytest.fixture
+def timer() -> Iterator[Timer]:
+    from signalkit.pipeline import add_observer, remove_observer
+
+    timer = Timer()
+    add_observer(timer)
+    yield timer
+    remove_observer(timer)
+
+
+def test_a_lone_timer_gets_only_the_sends_with_a_slow_receiver(timer: Timer) -> None:
+    signal = DjangoSignal()
+    signal.connect(fast)
+    assert signal.send(sender=None) == [(fast, "fast")]
+    assert timer.finished == []  # nothing built for a send that was not slow
+    signal.connect(slow)
+    assert signal.send_robust(sender=None) == [(fast, "fast"), (slow, "slow")]
+    line = sys._getframe().f_lineno - 1
+    assert timer.finished == [([True, True], None)]
+    assert timer.sites == [f"{__file__}:{line}"]
+
+
+def test_a_lone_timer_sees_a_slow_receiver_before_one_that_raised(
+    timer: Timer,
+) -> None:
+    signal = DjangoSignal()
+    for receiver in (slow, failing, fast):
+        signal.connect(receiver)
+    with pytest.raises(ValueError, match="failed"):
+        signal.send(sender=None)
+    assert timer.finished == [([True, True, False], ValueError)]
+
+
+def test_a_lone_timer_gets_every_send_to_async_receivers(timer: Timer) -> None:
+    signal = DjangoSignal()
+
+    async def answer(sender: Any, **kwargs: Any) -> int:
+        return 42
+
+    signal.connect(answer)
+    responses: list[Any] = [response for _, response in signal.send(sender=None)]
+    assert responses == [42]
+    assert timer.finished == [([True], None)]  # observed as usual
+
+
+@pytest.mark.parametrize("answer", ["raise", "ignore"])
+def test_a_lone_timer_that_raises_or_ignores_leaves_the_send_alone(
+    answer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from signalkit.pipeline import add_observer, remove_observer
+
+    signal = DjangoSignal()
+    signal.connect(slow)
+    timer = Timer(answer)
+    add_observer(timer)
+    try:
+        assert signal.send(sender=None) == [(slow, "slow")]
+    finally:
+        remove_observer(timer)
+    assert timer.finished == []
+    logged = [r for r in caplog.records if r.name == "signalkit"]
+    assert len(logged) == (answer == "raise")

@@ -16,6 +16,7 @@ from signalkit.pipeline.loops import (
     original,
     own_loop,
     run_send,
+    run_timed,
     run_wrapped,
 )
 from signalkit.pipeline.observers import observer_failed
@@ -32,7 +33,7 @@ from signalkit.pipeline.wrapping import pending, unwrap
 def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
     def patched(self: DjangoSignal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         # Read once: add_observer() and remove_observer() replace it whole.
-        wide, declining = scopes.wide
+        wide, declining, timer = scopes.wide
         scope = context.get()
         if scope is not None and not scope.open:
             scope = scope.reopened()  # the rule of current_scope(), written out
@@ -41,8 +42,8 @@ def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
             or self.sender_receivers_cache.get(sender) is NO_RECEIVERS
         ):
             # Django returns [] at once: decide that before building anything.
-            if scope is None and not wide:
-                send = None
+            if scope is None and (not wide or timer is not None):
+                send = None  # a timer has nothing to time
             elif (
                 scope is not None
                 and not wide
@@ -73,6 +74,11 @@ def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
         if scope is None:
             if not wide:
                 return original[method](self, sender, **named)  # type: ignore[no-any-return]
+            if timer is not None and own_loop[method]:
+                # The slow-receiver log alone: stamps, no send built.
+                responses = run_timed(self, method, sender, named, timer)
+                if responses is not None:
+                    return responses
             if declining and len(wide) == 1:
                 # A lone tracer outside a sampled trace: written out, as it
                 # is every send of a production process.

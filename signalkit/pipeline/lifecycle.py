@@ -11,13 +11,13 @@ passes every send straight through while nothing observes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from django.dispatch import Signal as DjangoSignal
 
+from signalkit.fingerprints import is_djangos
 from signalkit.pipeline.dispatch import PATCHES
-from signalkit.pipeline.loops import is_djangos, original, own_loop
+from signalkit.pipeline.loops import original, own_loop
 from signalkit.pipeline.observers import Observer
 from signalkit.pipeline.scopes import Scope, add_wide, context, remove_wide
 
@@ -66,41 +66,45 @@ def is_patched() -> bool:
     return DjangoSignal.__dict__["send"] is PATCHES["send"]
 
 
-@contextmanager
-def observing(observer: Observer) -> Iterator[None]:
+def observing(observer: Observer) -> AbstractContextManager[None]:
     """Hand the sends of the current thread or asyncio context to *observer*.
 
     It sees exactly the sends made in this context (tasks made in it
     included) until the block ends.
     """
-    with _in_scope(observer, frozenset()):
-        yield
+    return _InScope(observer, frozenset())
 
 
-@contextmanager
-def muting(signals: frozenset[DjangoSignal]) -> Iterator[None]:
+def muting(signals: frozenset[DjangoSignal]) -> AbstractContextManager[None]:
     """Stop the receivers of *signals* from running in this context only.
 
     A muted send still reaches the observers, with :attr:`Send.muted` set.
     """
-    with _in_scope(None, signals):
-        yield
+    return _InScope(None, signals)
 
 
-@contextmanager
-def _in_scope(
-    observer: Observer | None, muted: frozenset[DjangoSignal]
-) -> Iterator[None]:
-    scope = Scope(context.get(), observer, muted)
-    token = context.set(scope)
-    _acquire()
-    try:
-        yield
-    finally:
-        scope.end()
+class _InScope(AbstractContextManager[None]):
+    # One block of observing() or muting(): a class, not a generator, as
+    # record() is entered once per request of the panel.
+
+    __slots__ = ("_muted", "_observer", "_scope", "_token")
+
+    def __init__(
+        self, observer: Observer | None, muted: frozenset[DjangoSignal]
+    ) -> None:
+        self._observer = observer
+        self._muted = muted
+
+    def __enter__(self) -> None:
+        scope = self._scope = Scope(context.get(), self._observer, self._muted)
+        self._token = context.set(scope)
+        _acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._scope.end()
         try:
             # Raises when left in another context than it was entered in.
-            context.reset(token)
+            context.reset(self._token)
         finally:
             _release()
 

@@ -3,22 +3,20 @@ receiver loops, and Django's own methods with wrapped receivers.
 
 A ``send()`` or ``send_robust()`` to sync receivers only runs Django's
 receiver loop here, statement for statement, with no wrapper per receiver
-(one ``perf_counter_ns()`` stamp per receiver), but only while the method we
-replaced is the one the loop was copied from: :func:`is_djangos` compares a
-fingerprint of its source with those of the supported Django versions.
+(one ``perf_counter_ns()`` reading per receiver, two for observers of
+each receiver), but only while the method we
+replaced is the one the loop was copied from
+(:func:`signalkit.fingerprints.is_djangos`).
 Any other observed send runs the method we replaced, with each receiver
 wrapped for that send by our ``_live_receivers``.
 """
 
 from __future__ import annotations
 
-import ast
-import hashlib
-import inspect
-import textwrap
+import sys
 from collections.abc import Awaitable, Callable
-from operator import itemgetter
-from typing import Any
+from operator import itemgetter, sub
+from typing import Any, cast
 
 from django.dispatch import Signal as DjangoSignal
 
@@ -30,61 +28,6 @@ from signalkit.pipeline.wrapping import AsyncReceiver, Receiver, pending, unwrap
 
 # What each hooked attribute held before we patched it.
 original: dict[str, Any] = {}
-
-
-def fingerprint(function: Any) -> str | None:
-    """A SHA-256 of the source of *function*'s body (its docstring left out),
-    or ``None`` when its source cannot be read.
-
-    Source, not bytecode: it is the same under every Python version.
-    """
-    try:
-        source = textwrap.dedent(inspect.getsource(function))
-    except (OSError, TypeError):
-        return None
-    node = ast.parse(source).body[0]
-    if not isinstance(node, ast.FunctionDef):
-        return None
-    body = node.body
-    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
-    lines = source.splitlines()[body[0].lineno - 1 : node.end_lineno]
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
-
-# The bodies of Django's send() and send_robust() whose sync receiver loop
-# run_send() and run_each() copy, by fingerprint, with the Django versions
-# that have them. Async receivers always go to Django's own method, so the
-# differences between versions (gather or _run_parallel) do not matter here.
-DJANGO_LOOPS: dict[str, dict[str, tuple[str, ...]]] = {
-    "send": {
-        "40ce1b66f1a43cbb26fef6cfa742332c89fed0a3afd409e86a140e559f5fa7aa": (
-            "5.2",
-            "6.0",
-        ),
-        "3c39e1ba906366ce74be7500372f06adf825c5e39dc4af92d896e8bf768e0b8c": ("6.1",),
-    },
-    "send_robust": {
-        "626d17c2edb492195d61999f1d020981ca12c8ddefe9a4d94bcd51d300d83f5f": (
-            "5.2",
-            "6.0",
-        ),
-        "ea8c7113038a082732d1fba3404520e83e9fdb244de6f671bc8bf1daa6b05ccd": ("6.1",),
-    },
-}
-
-_checked: dict[tuple[Any, str], bool] = {}
-
-
-def is_djangos(function: Any, method: str) -> bool:
-    """Whether *function* is a ``django.dispatch.Signal.<method>`` whose sync
-    receiver loop is the one copied here (checked once per function)."""
-    known = _checked.get((function, method))
-    if known is None:
-        known = _checked[(function, method)] = (
-            fingerprint(function) in DJANGO_LOOPS[method]
-        )
-    return known
 
 
 # Per method: whether the pipeline may run Django's sync receiver loop itself
@@ -140,29 +83,69 @@ def run_send(
     """Django's ``send``/``send_robust`` for an observed send.
 
     For sync receivers, while the method we replaced is Django's own (see
-    :func:`is_djangos`), Django's receiver loop runs here, statement for
-    statement, with two ``perf_counter_ns()`` stamps per receiver and the
-    per-receiver events only for observers that ask for them: a wrapper per
-    receiver would cost more than most receivers do. Otherwise Django's
-    method runs the send, each receiver wrapped by our ``_live_receivers``.
+    :func:`is_djangos`), Django's receiver loop runs here (:func:`_loop`)
+    with two ``perf_counter_ns()`` stamps per receiver and the per-receiver
+    events only for observers that ask for them: a wrapper per receiver would
+    cost more than most receivers do. Otherwise Django's method runs the
+    send, each receiver wrapped by our ``_live_receivers``.
     """
     method = send.method
     if not own_loop[method] or send.muted:
         return run_wrapped(self, send, sender, named)
+    sync_receivers = _sync_receivers(self, sender)
+    if sync_receivers is None:
+        return run_wrapped(self, send, sender, named)
+    return _loop(self, method, sender, named, sync_receivers, send, None)
+
+
+def run_timed(
+    self: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    timer: Observer,
+) -> list[tuple[Any, Any]] | None:
+    """A send whose only observer is *timer* (see :attr:`Observer.threshold_ns`):
+    Django's loop with the stamps and no send built, unless a receiver was
+    slower than the threshold. ``None`` when the loop cannot run it (async
+    receivers): the caller observes the send as usual."""
+    sync_receivers = _sync_receivers(self, sender)
+    if sync_receivers is None:
+        return None
+    return _loop(self, method, sender, named, sync_receivers, None, timer)
+
+
+def _sync_receivers(self: DjangoSignal, sender: Any) -> list[Callable[..., Any]] | None:
+    # The receivers for Django's loop; None when Django's method must run the
+    # send (async receivers).
     if type(self)._live_receivers is _live_receivers:
         # Ours, on top of Django's (or sentry-sdk's below ours): asking what
         # ours would only pass on twice changes nothing.
         sync_receivers, async_receivers = original["_live_receivers"](self, sender)
     elif any(map(_is_async, self.receivers)):
         # A subclass's method, or a patch on top of ours, is asked once.
-        return run_wrapped(self, send, sender, named)
+        return None
     else:
         sync_receivers, async_receivers = self._live_receivers(sender)
     if async_receivers:
         # Django's method runs the send, and finds them again (or, connected
         # by another thread since the check above, for the first time).
-        return run_wrapped(self, send, sender, named)
-    each = send.per_receiver
+        return None
+    return cast("list[Callable[..., Any]]", sync_receivers)
+
+
+def _loop(
+    self: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    sync_receivers: list[Callable[..., Any]],
+    send: Send | None,
+    timer: Any,  # an Observer whose threshold_ns is set, or None
+) -> list[tuple[Any, Any]]:
+    # The one copy of Django's loops (send, send_robust), sync receivers only,
+    # for an observed *send*, or for *timer* alone (no send built yet).
+    each = () if send is None else send.per_receiver
     responses: list[tuple[Any, Any]] = []
     now = now_ns
     starts: list[int | None] = []
@@ -170,19 +153,23 @@ def run_send(
     start, end = starts.append, ends.append
     respond = responses.append
     errors: dict[int, BaseException] = {}
-    send._responses = responses
-    key = send._key
-    previous = running.get(key)
-    running[key] = (send, None)
-    # The one copy of Django's loops (sync receivers only).
+    if send is not None:
+        send._responses = responses
+        key = send._key
+        previous = running.get(key)
+        running[key] = (send, None)
+    # Without per-receiver events, a receiver starts when the one before it
+    # ended: one clock reading per receiver.
+    stamp = now()
     try:
         if method == "send":
             for receiver in sync_receivers:
                 if each:
                     receiver_started_each(each, send, receiver, len(responses))
-                start(now())
+                    stamp = now()
+                start(stamp)
                 response = receiver(signal=self, sender=sender, **named)
-                end(now())
+                end(stamp := now())
                 if each:
                     receiver_finished_each(each, len(responses), response, None)
                 respond((receiver, response))
@@ -190,18 +177,19 @@ def run_send(
             for receiver in sync_receivers:
                 if each:
                     receiver_started_each(each, send, receiver, len(responses))
-                start(now())
+                    stamp = now()
+                start(stamp)
                 try:
                     response = receiver(signal=self, sender=sender, **named)
                 except Exception as err:
-                    end(now())
+                    end(stamp := now())
                     errors[len(responses)] = err
                     if each:
                         receiver_finished_each(each, len(responses), None, err)
                     self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
                     respond((receiver, err))
                 else:
-                    end(now())
+                    end(stamp := now())
                     if each:
                         receiver_finished_each(each, len(responses), response, None)
                     respond((receiver, response))
@@ -217,28 +205,119 @@ def run_send(
             errors[failed] = error
         # The receivers after it never ran.
         never: list[None] = [None] * (len(sync_receivers) - len(starts))
-        send.receivers = sync_receivers
-        send.sync_count = len(sync_receivers)
-        send.results = [*map(_response, responses), None, *never][: len(sync_receivers)]
-        send.receiver_started_ns = [*starts, *never]
-        send.receiver_ended_ns = [*ends, *never]
-        send.errors = errors
-        finish_send(send, error)
+        results = [*map(_response, responses), None, *never][: len(sync_receivers)]
+        starts += never
+        ends += never
+        _close(
+            self,
+            method,
+            sender,
+            named,
+            send,
+            timer,
+            (sync_receivers, starts, ends, results, errors),
+            error,
+        )
         raise
     finally:
-        if previous is None:
-            del running[key]
-        else:
-            running[key] = previous
-    send.receivers = sync_receivers
-    send.results = list(map(_response, responses))
-    send.sync_count = len(sync_receivers)
+        if send is not None:
+            if previous is None:
+                del running[key]
+            else:
+                running[key] = previous
+    if send is not None or max(map(sub, ends, starts), default=0) > timer.threshold_ns:
+        # For a lone timer, decided in C: most sends are not slow.
+        _close(
+            self,
+            method,
+            sender,
+            named,
+            send,
+            timer,
+            (sync_receivers, starts, ends, list(map(_response, responses)), errors),
+            None,
+        )
+    return responses
+
+
+def _close(
+    self: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    send: Send | None,
+    timer: Any,
+    done: tuple[
+        list[Callable[..., Any]],
+        list[int | None],
+        list[int | None],
+        list[Any],
+        dict[int, BaseException],
+    ],
+    error: BaseException | None,
+) -> None:
+    """Hand what the loop did (receivers, start and end stamps, results,
+    errors) to the observed send, or to a lone timer."""
+    if send is not None:
+        _finish(send, *done, error)
+    else:
+        _timed(self, method, sender, named, timer, *done, error)
+
+
+def _finish(
+    send: Send,
+    receivers: list[Callable[..., Any]],
+    starts: list[int | None],
+    ends: list[int | None],
+    results: list[Any],
+    errors: dict[int, BaseException],
+    error: BaseException | None,
+) -> None:
+    send.receivers = receivers
+    send.sync_count = len(receivers)
     send.receiver_started_ns = starts
     send.receiver_ended_ns = ends
+    send.results = results
     if errors:
         send.errors = errors
-    finish_send(send, None)
-    return responses
+    finish_send(send, error)
+
+
+def _timed(
+    self: DjangoSignal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    timer: Any,
+    receivers: list[Callable[..., Any]],
+    starts: list[int | None],
+    ends: list[int | None],
+    results: list[Any],
+    errors: dict[int, BaseException],
+    error: BaseException | None,
+) -> None:
+    # The timer's send is built only when a receiver ran longer than its
+    # threshold: that is what it wants, and most sends are not slow.
+    threshold = timer.threshold_ns
+    try:
+        slow = max(map(sub, ends, starts), default=0) > threshold  # decided in C
+    except TypeError:  # None: a receiver never ran (one before it raised)
+        slow = any(
+            began is not None and finished is not None and finished - began > threshold
+            for began, finished in zip(starts, ends, strict=True)
+        )
+    if not slow:
+        return
+    send = Send(self, method, sender, named, False, sys._getframe())
+    send.started_ns = cast(int, starts[0])
+    try:
+        send_observer = timer.send_started(send)
+    except Exception as failure:
+        observer_failed(timer, "send_started", failure)
+        return
+    if send_observer is not None:
+        send.observed = ((timer, send_observer),)
+    _finish(send, receivers, starts, ends, results, errors, error)
 
 
 def receiver_finished_each(
@@ -256,11 +335,12 @@ def receiver_finished_each(
 
 def receiver_started_each(
     each: tuple[tuple[Observer, SendObserver], ...],
-    send: Send,
+    send: Send | None,
     receiver: Callable[..., Any],
     index: int,
 ) -> None:
-    seen = Receiver(receiver, send, index)
+    # Only called with observers of each receiver: of a send, then.
+    seen = Receiver(receiver, cast(Send, send), index)
     for observer, send_observer in each:
         try:
             send_observer.receiver_started(index, seen)

@@ -61,6 +61,14 @@ class Observer:
     For a process-wide observer that ignores most sends (a tracer outside a
     sampled trace): declining there costs the send almost nothing."""
 
+    threshold_ns: float | None = None
+    """Set, to a number of nanoseconds, by an observer that wants only the
+    sends in which a receiver ran longer than that, and reads nothing but
+    the receivers' stamps in :meth:`SendObserver.send_finished` (the
+    slow-receiver log). While it is the only observer of a send, the pipeline
+    takes two clock readings per receiver and builds the :class:`Send` only
+    for a send that had such a receiver."""
+
     def declines(self, signal: DjangoSignal, sender: Any) -> bool:
         """Whether to ignore this send of *signal* by *sender* altogether.
 

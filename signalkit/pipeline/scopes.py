@@ -51,13 +51,15 @@ class Scope:
         self.adds = adds
         self.open = True  # this block and every block around it still run
         self.ended = False  # this block ended
-        self.children: WeakSet[Scope] = WeakSet()
+        self.children: WeakSet[Scope] | None = None  # made for the first child
         if parent is None:
             self.observers: tuple[Observer, ...] = (
                 () if observer is None else (observer,)
             )
             self.muted: frozenset[DjangoSignal] = adds
         else:
+            if parent.children is None:
+                parent.children = WeakSet()
             parent.children.add(self)
             self.observers = (
                 parent.observers if observer is None else (*parent.observers, observer)
@@ -70,7 +72,8 @@ class Scope:
         while closing:
             scope = closing.pop()
             scope.open = False
-            closing.extend(scope.children)
+            if scope.children is not None:
+                closing.extend(scope.children)
 
     def reopened(self) -> Scope | None:
         # What is left of a closed scope: the blocks in it that still run.
@@ -102,9 +105,20 @@ def current_scope() -> Scope | None:
     return scope.reopened()
 
 
-# Process-wide observers, and whether one of them may decline sends before
-# they are built: replaced as a whole, read once per send.
-wide: tuple[tuple[Observer, ...], bool] = ((), False)
+# Process-wide observers, whether one of them may decline sends before they
+# are built, and the one observer that only times receivers if it is alone
+# (Observer.threshold_ns): replaced as a whole, read once per send.
+wide: tuple[tuple[Observer, ...], bool, Observer | None] = ((), False, None)
+
+
+def _wide(observers: tuple[Observer, ...]) -> None:
+    global wide
+    timer = observers[0] if len(observers) == 1 else None
+    wide = (
+        observers,
+        any(each.may_decline for each in observers),
+        None if timer is None or timer.threshold_ns is None else timer,
+    )
 
 
 def observers_for(signal: DjangoSignal) -> tuple[tuple[Observer, ...], bool]:
@@ -160,10 +174,25 @@ def start_send(
 
     *depth*: how many frames up the sender's call of the send method is.
     """
-    observers = without_decliners(observers, signal, sender)
+    if wide[1]:  # only a process-wide observer may decline
+        observers = without_decliners(observers, signal, sender)
     if not observers and not muted:
         return None
     send = Send(signal, method, sender, named, muted, sys._getframe(depth))
+    if len(observers) == 1:  # the usual case (one recording), written out
+        observer = observers[0]
+        try:
+            send_observer = observer.send_started(send)
+        except Exception as error:
+            observer_failed(observer, "send_started", error)
+            send_observer = None
+        if send_observer is None:
+            return send if muted else None
+        only = ((observer, send_observer),)
+        send.observed = only
+        if send_observer.per_receiver:
+            send.per_receiver = only
+        return send
     observed = []
     per_receiver = []
     for observer in observers:
@@ -214,16 +243,13 @@ def finish_send(send: Send, error: BaseException | None) -> None:
 
 def add_wide(observer: Observer) -> None:
     """Add a process-wide observer (under the life cycle's lock)."""
-    global wide
-    observers = (*wide[0], observer)
-    wide = (observers, any(each.may_decline for each in observers))
+    _wide((*wide[0], observer))
 
 
 def remove_wide(observer: Observer) -> None:
     """Remove a process-wide observer (under the life cycle's lock)."""
-    global wide
     if observer not in wide[0]:
         raise ValueError(f"{observer!r} is not an observer of every send")
     observers = list(wide[0])
     observers.remove(observer)
-    wide = (tuple(observers), any(each.may_decline for each in observers))
+    _wide(tuple(observers))
