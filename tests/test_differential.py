@@ -32,11 +32,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import django
 import pytest
 from hypothesis import given
 
 from differential.found import FOUND, found_examples
-from differential.observers import SETUPS, assert_same_as_django, live_pipeline_objects
+from differential.observers import (
+    SETUPS,
+    TRACED,
+    assert_same_as_django,
+    live_pipeline_objects,
+)
 from differential.program import (
     DIFFERENTIAL,
     Op,
@@ -53,7 +59,7 @@ from differential.program import (
 @found_examples
 @given(program=programs())
 def test_observers_change_nothing_django_does(setup: str, program: Program) -> None:
-    assert_same_as_django(program, SETUPS[setup])
+    assert_same_as_django(program, SETUPS[setup], traced=setup in TRACED)
 
 
 # A receiver that sends another signal through asgiref: a sync receiver
@@ -67,6 +73,26 @@ NESTED_ACROSS_THREADS = Program(
 )
 
 
+@pytest.mark.xfail(
+    django.VERSION >= (6, 1),
+    strict=True,
+    reason="found by this test (issue 17, the tracer and the sender's context): "
+    "on Django 6.1 the sampled tracer leaves the sender's current span set to "
+    "the first async receiver's ended span after asend() ran two async "
+    "receivers concurrently",
+)
+def test_the_tracer_leaves_the_senders_span_after_concurrent_receivers() -> None:
+    program = Program(
+        signals=(SignalSpec(signalkit=False),),
+        receivers=(
+            ReceiverSpec(signal=0, is_async=True, weak=False),
+            ReceiverSpec(signal=0, is_async=True, weak=False),
+        ),
+        sends=(SendSpec(0, 0, "asend", from_async=True),),
+    )
+    assert_same_as_django(program, SETUPS["tracer, sampled"])
+
+
 def test_nothing_of_a_send_outlives_it() -> None:
     # The cheap check of every example looks only at what the pipeline's
     # modules hold; this one looks at every object alive. (Other tests may
@@ -74,7 +100,7 @@ def test_nothing_of_a_send_outlives_it() -> None:
     # objects count.)
     before = {id(each) for each in live_pipeline_objects()}
     for program in [*FOUND, NESTED_ACROSS_THREADS]:
-        assert_same_as_django(program, SETUPS["all together"])
+        assert_same_as_django(program, SETUPS["all together"], traced=True)
     assert [each for each in live_pipeline_objects() if id(each) not in before] == []
 
 

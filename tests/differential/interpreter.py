@@ -130,11 +130,17 @@ class Outcome:
                         return True
         return False
 
-    def compared(self, until: int | None = None) -> tuple[Any, ...]:
+    def compared(
+        self, until: int | None = None, own_span: bool = True
+    ) -> tuple[Any, ...]:
         """What must be the same as Django's; with *until*, only what the
-        sender of top-level send number *until* and those before it saw."""
+        sender of top-level send number *until* and those before it saw;
+        with ``own_span=False``, not whether the sender's span is its own."""
+        after = self.after
+        if not own_span:
+            after = [(trail, tenant, None) for trail, tenant, _ in after]
         if until is None:
-            return self.connected, self.after, self.sends, self.invocations
+            return self.connected, after, self.sends, self.invocations
         sends = {
             send_id: log
             for send_id, log in self.sends.items()
@@ -148,11 +154,15 @@ class Outcome:
         last = self.sends[f"s{until}"]
         return (
             self.connected,
-            self.after[: until + 1],
+            after[: until + 1],
             sends,
             invocations,
             (last.signal, last.method, last.result),
         )
+
+    def concurrent(self) -> bool:
+        """Whether a send ran two async receivers (concurrently, from 6.1)."""
+        return any(len(log.async_started) > 1 for log in self.sends.values())
 
     def heard(self) -> list[tuple[str, int | None, list[str]]]:
         """(send id, depth, receivers that started, sorted) for each send,
