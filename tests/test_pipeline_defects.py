@@ -801,3 +801,17 @@ def test_every_receiver_span_of_an_asend_that_raised_ends() -> None:
     assert receivers == ["late", "raising"]  # both ended
     assert [s.name.startswith("send ") for s in spans].count(True) == 1
     assert no_running_sends()
+
+
+def test_blocks_one_after_another_inside_a_block_each_close_alone() -> None:
+    signal = DjangoSignal()
+    signal.connect(ok)
+    with record() as outer:
+        with record() as first:
+            signal.send("first")
+        with record() as second:
+            signal.send("second")
+        signal.send("outer")
+    assert [s.sender_label for s in first.sends] == ["'first'"]
+    assert [s.sender_label for s in second.sends] == ["'second'"]
+    assert [s.sender_label for s in outer.sends] == ["'first'", "'second'", "'outer'"]
