@@ -267,9 +267,6 @@ def _is_queue_model(sender: Any) -> bool:
     )
 
 
-_connected: weakref.WeakSet[BackgroundReceiver] = weakref.WeakSet()
-
-
 def connect_background(
     signal: DjangoSignal,
     func: Callable[..., Any],
@@ -316,13 +313,15 @@ def connect_background(
         exclude=exclude,
     )
     # A worker imports the receiver's module again: the uid keeps that from
-    # connecting a second proxy.
+    # connecting a second proxy, and the first one stays the one in use.
     uid = dispatch_uid if dispatch_uid is not None else f"signalkit.background:{path}"
+    key = (uid, _make_id(sender))
+    by_key = _ahead.setdefault(signal, weakref.WeakValueDictionary())
+    connected = by_key.get(key)
+    if connected is not None and key in _connection_keys(signal):
+        return connected
     signal.connect(proxy, sender=sender, weak=False, dispatch_uid=uid)
-    _connected.add(proxy)
-    _ahead.setdefault(signal, weakref.WeakValueDictionary())[
-        (uid, _make_id(sender))
-    ] = proxy
+    by_key[key] = proxy
     check_before_send = getattr(signal, "check_before_send", None)
     if check_before_send is not None:
         check_before_send(_encode_ahead)
@@ -330,9 +329,8 @@ def connect_background(
 
 
 # Per signal, the background receivers by the lookup key Django keeps for
-# their connection, so that a disconnected one is not encoded for. Held
-# weakly: the signal's connection keeps a proxy alive, and a disconnected one
-# must not linger (background_receivers() would list it).
+# their connection (a disconnected one is neither encoded for nor listed).
+# Held weakly: the signal's connection keeps a proxy alive.
 _ahead: weakref.WeakKeyDictionary[
     DjangoSignal, weakref.WeakValueDictionary[tuple[Any, Any], BackgroundReceiver]
 ] = weakref.WeakKeyDictionary()
@@ -382,8 +380,18 @@ def _excluded(signal: DjangoSignal, path: str, exclude: Any) -> frozenset[str]:
 
 
 def background_receivers() -> list[BackgroundReceiver]:
-    """Every background receiver connected so far, by dotted path."""
-    return sorted(_connected, key=lambda proxy: proxy.path)
+    """Every background receiver connected now, by dotted path."""
+    proxies = []
+    for signal, by_key in list(_ahead.items()):
+        keys = _connection_keys(signal)
+        proxies += [proxy for key, proxy in list(by_key.items()) if key in keys]
+    return sorted(proxies, key=lambda proxy: proxy.path)
+
+
+def _connection_keys(signal: DjangoSignal) -> set[Any]:
+    # Django keeps each connection as a tuple whose first item is
+    # (dispatch uid or receiver id, sender id).
+    return {entry[0] for entry in signal.receivers}
 
 
 def backend_problems() -> list[tuple[BackgroundReceiver, str]]:

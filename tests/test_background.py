@@ -127,6 +127,16 @@ def test_connecting_the_same_function_again_does_not_connect_it_twice() -> None:
     assert names.count("tasks_receivers.notify_followers") == 1
 
 
+def test_connecting_again_keeps_the_connected_proxy_and_lists_it_once() -> None:
+    first = proxy_of(post_published, "tasks_receivers.notify_followers")
+
+    again = connect_background(post_published, tasks_receivers.notify_followers)
+
+    assert again is first
+    paths = [proxy.path for proxy in background.background_receivers()]
+    assert paths.count("tasks_receivers.notify_followers") == 1
+
+
 class Notifier:
     def notify(self, sender: Any, **kwargs: Any) -> None:
         pass
@@ -842,7 +852,7 @@ def test_missing_tasks_framework_is_reported(monkeypatch: pytest.MonkeyPatch) ->
 def test_no_background_receivers_means_no_backend_problems(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(background, "_connected", weakref.WeakSet())
+    monkeypatch.setattr(background, "_ahead", weakref.WeakKeyDictionary())
     monkeypatch.setitem(sys.modules, "django_tasks", None)
 
     assert backend_problems() == []
