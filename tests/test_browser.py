@@ -418,10 +418,13 @@ def _panel_page(url: str, theme: str) -> Iterator[Any]:
 
 
 def _assert_fits_and_reads(page: Any) -> None:
+    from playwright.sync_api import expect
+
     panel = page.locator("#signalkit-panel")
-    # The stylesheet loaded under the strict policy: rows are laid out as grids.
+    # The stylesheet loaded under the strict policy: rows are laid out as grids
+    # (waited for: a panel fetched later gets it linked by the panel's script).
     summary = panel.locator(".sk-timeline summary").first
-    assert summary.evaluate("e => getComputedStyle(e).display") == "grid"
+    expect(summary).to_have_css("display", "grid")
     assert page.evaluate("window.blocked.filter(b => b.includes('signalkit'))") == []
     for width in (1280, 1400):
         page.set_viewport_size({"width": width, "height": 900})
@@ -572,6 +575,8 @@ def test_an_older_request_picked_in_history_is_styled_under_a_strict_policy(
         # Styled: the stylesheet was linked with this page's nonce, and
         # nothing of signalkit's was blocked.
         summary = paid.locator(":scope > summary")
-        assert summary.evaluate("e => getComputedStyle(e).display") == "grid"
+        # The panel's script links the stylesheet once the panel is in the
+        # page: wait for it to load rather than read the style at once.
+        expect(summary).to_have_css("display", "grid")
         blocked = page.evaluate("window.blocked")
         assert [entry for entry in blocked if "signalkit" in entry] == []
