@@ -12,6 +12,7 @@ import functools
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from types import MethodType
+from typing import cast
 
 from django.apps import AppConfig
 from django.dispatch import dispatcher
@@ -28,6 +29,7 @@ __all__ = [
     "real_receiver",
     "receiver_key",
     "receiver_name",
+    "receiver_names",
     "remember",
     "suggestion",
 ]
@@ -92,6 +94,23 @@ def receiver_name(receiver: object) -> str:
             return receiver_name(real)
         name = remember(_receiver_names, key, callable_name(receiver))
     return name
+
+
+def receiver_names(receivers: Sequence[object]) -> list[str]:
+    """:func:`receiver_name` of each of *receivers*.
+
+    A receiver named before is found in C, by its id: an id in the table
+    belongs to a live object (an entry goes when its object is collected),
+    so a receiver with that id is that object. Bound methods and wrappers,
+    new on each send, are named by :func:`receiver_name`.
+    """
+    names = list(map(_receiver_names.get, map(id, receivers)))
+    if None in names:
+        return [
+            receiver_name(receiver) if name is None else name
+            for name, receiver in zip(names, receivers, strict=True)
+        ]
+    return cast("list[str]", names)
 
 
 def remember(labels: dict[int, str], obj: object, label: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any, cast
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit.conf import conf
-from signalkit.naming import receiver_name
+from signalkit.naming import receiver_names
 from signalkit.pipeline import (
     Observer,
     Send,
@@ -270,7 +270,7 @@ class SendRecord(SendObserver):
             # Names, stamps and outcomes: nothing that keeps a receiver or a
             # result alive (unless the recording keeps values).
             # Remembered per real receiver, also under sentry-sdk's wrappers.
-            self._names = list(map(receiver_name, receivers))
+            self._names = receiver_names(receivers)
             self._sync_count = send.sync_count
             self._started = send.receiver_started_ns
             self._ended = send.receiver_ended_ns

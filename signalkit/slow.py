@@ -81,8 +81,11 @@ class _SlowSend(pipeline.SendObserver):
         send = self._send
         threshold = self._log.threshold_ns
         started, ended = send.receiver_started_ns, send.receiver_ended_ns
+        if not started:
+            return
         try:
-            longest = max(map(sub, ended, started), default=0)  # pyright: ignore[reportArgumentType]
+            # Without default=: builtins parse keywords slowly.
+            longest = max(map(sub, ended, started))  # pyright: ignore[reportArgumentType]
         except TypeError:  # None: a receiver never ran (one before it raised)
             longest = threshold + 1  # look at each one below
         if longest <= threshold:

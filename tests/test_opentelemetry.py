@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.dispatch import Signal as DjangoSignal
 from django.test import Client
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
+from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -121,6 +123,44 @@ def parent_id(span: ReadableSpan) -> int | None:
 
 
 # Spans and their shape
+
+
+class _OtherRuntimeContext(ContextVarsRuntimeContext):
+    # A runtime context that keeps its variable under another name, as one
+    # chosen with OTEL_PYTHON_CONTEXT may: the tracer reads it through the API.
+    def __init__(self) -> None:
+        self.variable: ContextVar[otel_context.Context] = ContextVar("other")
+        self.empty = otel_context.Context()
+
+    def attach(self, context: otel_context.Context) -> Any:
+        return self.variable.set(context)
+
+    def get_current(self) -> otel_context.Context:
+        return self.variable.get(self.empty)
+
+    def detach(self, token: Any) -> None:
+        self.variable.reset(token)
+
+
+def test_the_tracer_reads_another_runtime_context_through_the_api(
+    monkeypatch: pytest.MonkeyPatch, connect: Any
+) -> None:
+    monkeypatch.setattr(otel_context, "_RUNTIME_CONTEXT", _OtherRuntimeContext())
+    exporter = Exporter()
+    instrumentor = SignalkitInstrumentor()
+    instrumentor.instrument(tracer_provider=exporter.provider)
+    try:
+        connect(order_paid, charge)
+        order_paid.send(sender=None, order=1)  # outside a trace: declined
+        with exporter.tracer.start_as_current_span("request"):
+            order_paid.send(sender=None, order=2)
+    finally:
+        instrumentor.uninstrument()
+    assert exporter.names() == [
+        f"{__name__}.charge",
+        "send tests.otel.order_paid",
+        "request",
+    ]
 
 
 def test_send_under_a_recording_span_makes_a_send_span_and_receiver_spans(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit import fingerprints
-from signalkit.pipeline import Observer, Send, SendObserver, loops, observing
+from signalkit.pipeline import Observer, Send, SendObserver, loops, muting, observing
 from signalkit.pipeline.wrapping import Receiver
 
 DJANGO = f"{django.VERSION[0]}.{django.VERSION[1]}"
@@ -220,3 +221,21 @@ def test_a_lone_timer_gets_nothing_from_a_fast_send_that_raised(timer: Timer) ->
     with pytest.raises(ValueError, match="failed"):
         signal.send(sender=None)
     assert timer.finished == []
+
+
+def test_a_closed_mute_hides_no_receiver_from_has_listeners_in_a_copied_context() -> (
+    None
+):
+    # A context copied inside a mute block (as an asyncio task's is) keeps
+    # the block's scope; once the block ends, the signal is heard there again.
+    signal = DjangoSignal()
+    signal.connect(_heard)
+    with observing(Observer()), muting(frozenset({signal})):
+        copied = contextvars.copy_context()
+        assert not signal.has_listeners()
+    with observing(Observer()):  # still patched: our _live_receivers answers
+        assert copied.run(signal.has_listeners)
+
+
+def _heard(sender: Any, **kwargs: Any) -> None:
+    pass

@@ -15,7 +15,7 @@ import pytest
 from django.dispatch import Signal as DjangoSignal
 from django.test import override_settings
 
-from signalkit import Signal, slow
+from signalkit import Signal, record, slow
 from signalkit.checks import check_settings
 
 DJANGO_SEND = DjangoSignal.__dict__["send"]
@@ -212,3 +212,16 @@ def test_receivers_after_one_that_raised_never_ran_and_are_not_logged(
     assert [r.receiver.rpartition(".")[2] for r in slow_records(caplog)] == [  # type: ignore[attr-defined]
         "slow_and_broken"
     ]
+
+
+@override_settings(SIGNALKIT_SLOW_RECEIVER_MS=1)
+def test_a_send_whose_receivers_are_all_for_other_senders_logs_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Not alone (a recording too): the log reads the send's empty stamps.
+    signal = DjangoSignal()
+    signal.connect(sluggish, sender=int)
+    with caplog.at_level(logging.WARNING, logger="signalkit.slow"), record() as seen:
+        assert signal.send(sender=str) == []
+    assert slow_records(caplog) == []
+    assert [send.receivers for send in seen.sends] == [[]]

@@ -16,7 +16,8 @@ import importlib.metadata
 import os
 import threading
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from contextvars import ContextVar
 from fnmatch import fnmatchcase
 from typing import Any, cast
 
@@ -57,6 +58,20 @@ _perf_counter_ns = time.perf_counter_ns
 def _version() -> str:
     # From the installed distribution: the package root sits above this layer.
     return importlib.metadata.version("django-signalkit")
+
+
+def _context_reader() -> Callable[[], otel_context.Context]:
+    """What reads the current OpenTelemetry context, once per send.
+
+    ``opentelemetry.context.get_current()`` is two Python calls around the
+    ``get()`` of a context variable: with the default runtime context that
+    variable is read directly; with any other, through the API.
+    """
+    runtime = getattr(otel_context, "_RUNTIME_CONTEXT", None)
+    variable = getattr(runtime, "_current_context", None)
+    if isinstance(variable, ContextVar):
+        return cast("Callable[[], otel_context.Context]", variable.get)
+    return otel_context.get_current
 
 
 def _exclude_patterns(exclude: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -133,6 +148,7 @@ class _Tracing(pipeline.Observer):
         self.histogram = histogram
         self.exclude = exclude
         self._excluded: dict[str, bool] = {}
+        self._current_context = _context_reader()
         # OpenTelemetry times are nanoseconds since the epoch; the pipeline
         # stamps sends with perf_counter_ns(), which is monotonic and cheap.
         self.epoch_offset = time.time_ns() - _perf_counter_ns()
@@ -156,14 +172,14 @@ class _Tracing(pipeline.Observer):
         # a sampled trace (and with no histogram) there is nothing to make.
         if self.histogram is not None:
             return False
-        span = cast("Span | None", _get_current().get(_SPAN_KEY))
+        span = cast("Span | None", self._current_context().get(_SPAN_KEY))
         return span is None or not span.is_recording()
 
     def send_unheard(self, signal: DjangoSignal, sender: Any) -> bool:
         return True  # a send that runs no receiver makes no span
 
     def send_started(self, send: pipeline.Send) -> _SendSpans | None:
-        parent = _get_current()
+        parent = self._current_context()
         # Checked once per send (a span costs ten times a whole send), and
         # read as trace.get_current_span() does, without its isinstance()
         # check against an ABC, which costs as much as the rest.

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
-from operator import itemgetter, sub
+from operator import itemgetter
 from typing import Any, cast
 
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit.naming import receiver_name
 from signalkit.pipeline.observers import Observer, SendObserver, observer_failed
-from signalkit.pipeline.scopes import current_scope, finish_send
+from signalkit.pipeline.scopes import context, finish_send
 from signalkit.pipeline.send import Send, now_ns, running
 from signalkit.pipeline.wrapping import AsyncReceiver, Receiver, pending, unwrap
 
@@ -41,10 +41,15 @@ def _live_receivers(
     sync_receivers, async_receivers = original["_live_receivers"](self, sender)
     send = pending.send
     if send is None or send.signal is not self:
-        # has_listeners() asks here too: a muted signal has none.
-        scope = current_scope()
-        if scope is not None and self in scope.muted:
-            return [], []
+        # has_listeners() asks here too: a muted signal has none. (The rule
+        # of current_scope(), written out: this runs for every send while
+        # anything observes.)
+        scope = context.get()
+        if scope is not None:
+            if not scope.open:
+                scope = scope.reopened()
+            if scope is not None and self in scope.muted:
+                return [], []
         return sync_receivers, async_receivers
     pending.send = None
     if send.muted:
@@ -162,7 +167,7 @@ def _loop(
         running[key] = (send, None)
     # Without per-receiver events, a receiver starts when the one before it
     # ended: one clock reading per receiver.
-    stamp = now()
+    stamp = first = now()
     try:
         if method == "send":
             for receiver in sync_receivers:
@@ -227,8 +232,9 @@ def _loop(
                 del running[key]
             else:
                 running[key] = previous
-    if send is not None or _longest(starts, ends) > timer.threshold_ns:
-        # For a lone timer, decided in C: most sends are not slow.
+    if send is not None or stamp - first > timer.threshold_ns:
+        # A lone timer: no receiver ran longer than all of them together (they
+        # ran one after the other), and most sends are not slow.
         _close(
             self,
             method,
@@ -240,12 +246,6 @@ def _loop(
             None,
         )
     return responses
-
-
-def _longest(starts: list[int | None], ends: list[int | None]) -> int:
-    """The longest receiver's nanoseconds, decided in C; ``TypeError`` when a
-    receiver never ran (``None``)."""
-    return max(map(sub, cast("list[int]", ends), cast("list[int]", starts)), default=0)
 
 
 def _close(
@@ -307,14 +307,11 @@ def _timed(
     # The timer's send is built only when a receiver ran longer than its
     # threshold: that is what it wants, and most sends are not slow.
     threshold = timer.threshold_ns
-    try:
-        slow = _longest(starts, ends) > threshold
-    except TypeError:  # None: a receiver never ran (one before it raised)
-        slow = any(
-            began is not None and finished is not None and finished - began > threshold
-            for began, finished in zip(starts, ends, strict=True)
-        )
-    if not slow:
+    if not any(
+        # None: a receiver never ran (one before it raised).
+        began is not None and finished is not None and finished - began > threshold
+        for began, finished in zip(starts, ends, strict=True)
+    ):
         return
     send = Send(self, method, sender, named, False, sys._getframe())
     send.started_ns = cast(int, starts[0])

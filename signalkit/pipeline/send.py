@@ -139,7 +139,11 @@ class Send:
         self.named = named
         self.muted = muted
         self._frame = frame
-        key = self._key = here()
+        # here(), written out: a send is made often.
+        loop = _get_running_loop()
+        key = self._key = (
+            _get_ident() if loop is None else (_current_task(loop) or _get_ident())
+        )
         outer = running.get(key)
         if outer is not None:
             parent, index = outer

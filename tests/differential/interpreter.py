@@ -130,15 +130,10 @@ class Outcome:
                         return True
         return False
 
-    def compared(
-        self, until: int | None = None, own_span: bool = True
-    ) -> tuple[Any, ...]:
+    def compared(self, until: int | None = None) -> tuple[Any, ...]:
         """What must be the same as Django's; with *until*, only what the
-        sender of top-level send number *until* and those before it saw;
-        with ``own_span=False``, not whether the sender's span is its own."""
+        sender of top-level send number *until* and those before it saw."""
         after = self.after
-        if not own_span:
-            after = [(trail, tenant, None) for trail, tenant, _ in after]
         if until is None:
             return self.connected, after, self.sends, self.invocations
         sends = {
@@ -159,10 +154,6 @@ class Outcome:
             invocations,
             (last.signal, last.method, last.result),
         )
-
-    def concurrent(self) -> bool:
-        """Whether a send ran two async receivers (concurrently, from 6.1)."""
-        return any(len(log.async_started) > 1 for log in self.sends.values())
 
     def heard(self) -> list[tuple[str, int | None, list[str]]]:
         """(send id, depth, receivers that started, sorted) for each send,

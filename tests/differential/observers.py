@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-import django
 from django.dispatch import Signal as DjangoSignal
 from django.test import override_settings
 from hypothesis import reject
@@ -206,9 +205,6 @@ def _everything() -> Iterator[list[Check]]:
         yield checks
 
 
-TRACED = {"tracer, sampled", "tracer, failing span processor", "all together"}
-"""The set-ups with a sampled tracer."""
-
 SETUPS: dict[str, Callable[[], Any]] = {
     "signalkit.Signal": _nothing,
     "record": _recording,
@@ -222,18 +218,6 @@ SETUPS: dict[str, Callable[[], Any]] = {
 }
 
 
-def span_leak_known(outcome: Outcome) -> bool:
-    """Whether a known bug makes the sender's current span another one.
-
-    Found by this test on the rebuilt pipeline: on Django 6.1, which runs the
-    async receivers of a send concurrently in the sender's context, the
-    sampled tracer leaves the sender's current span set to a receiver's
-    ended span after a send that ran two async receivers. Only that
-    comparison is left out; tests/test_differential.py has the strict xfail.
-    """
-    return django.VERSION >= (6, 1) and outcome.concurrent()
-
-
 PROBE = Program(
     signals=(SignalSpec(signalkit=False),),
     receivers=(ReceiverSpec(signal=0, weak=False),),
@@ -245,14 +229,12 @@ def assert_same_as_django(
     program: Program,
     setup: Callable[[], Any],
     plain: Callable[[], Any] | None = None,
-    traced: bool = False,
 ) -> None:
     """Run *program* on plain Django and under *setup*: the same must happen.
 
     *plain*: a set-up that gives plain Django back for the baseline run (in a
     process whose observers stay installed); by default nothing is active,
     and after the run under *setup* nothing may be left patched either.
-    *traced*: *setup* has a sampled tracer (see :func:`span_leak_known`).
     """
     if plain is None:
         assert not pipeline.is_patched()
@@ -263,8 +245,7 @@ def assert_same_as_django(
     if expected.racy() or actual.racy():
         reject()
     until = expected.unsettled()
-    own_span = not (traced and span_leak_known(expected))
-    assert actual.compared(until, own_span) == expected.compared(until, own_span)
+    assert actual.compared(until) == expected.compared(until)
     if until is None:
         for check in checks:
             check(actual)

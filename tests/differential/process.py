@@ -117,7 +117,7 @@ def main(order: str) -> None:
     @found_examples
     @given(program=programs())
     def check(program: Program) -> None:
-        assert_same_as_django(program, everything, plain=plain_django, traced=True)
+        assert_same_as_django(program, everything, plain=plain_django)
 
     check()
     instrumentor.uninstrument()
