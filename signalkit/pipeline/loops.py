@@ -22,7 +22,7 @@ from django.dispatch import Signal as DjangoSignal
 
 from signalkit.naming import receiver_name
 from signalkit.pipeline.observers import Observer, SendObserver, observer_failed
-from signalkit.pipeline.scopes import current_scope, finish_send
+from signalkit.pipeline.scopes import current_scope, finish_send, heard, mute_of
 from signalkit.pipeline.send import Send, now_ns, running
 from signalkit.pipeline.wrapping import AsyncReceiver, Receiver, pending, unwrap
 
@@ -44,7 +44,13 @@ def _live_receivers(
         # has_listeners() asks here too: a muted signal has none.
         scope = current_scope()
         if scope is not None and self in scope.muted:
-            return [], []
+            muted, skipped = mute_of(scope, self, sender)
+            if muted:
+                return [], []
+            if skipped is not None:
+                _, (sync_receivers, async_receivers) = heard(
+                    skipped, sync_receivers, async_receivers
+                )
         return sync_receivers, async_receivers
     pending.send = None
     if send.muted:
@@ -52,6 +58,10 @@ def _live_receivers(
             receiver_name(r) for r in (*sync_receivers, *async_receivers)
         ]
         return [], []
+    if send.skipped is not None:
+        send.muted_receivers, (sync_receivers, async_receivers) = heard(
+            send.skipped, sync_receivers, async_receivers
+        )
     count = len(sync_receivers)
     send.receivers = [*sync_receivers, *async_receivers]
     send.sync_count = count
@@ -90,7 +100,7 @@ def run_send(
     send, each receiver wrapped by our ``_live_receivers``.
     """
     method = send.method
-    if not own_loop[method] or send.muted:
+    if not own_loop[method] or send.muted or send.skipped is not None:
         return run_wrapped(self, send, sender, named)
     sync_receivers = _sync_receivers(self, sender)
     if sync_receivers is None:
