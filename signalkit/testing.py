@@ -27,9 +27,9 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any, TypeVar, cast
 
 from django.dispatch import Signal as DjangoSignal
-from django.dispatch.dispatcher import _make_id
 
 from signalkit.conf import conf
+from signalkit.naming import receiver_key
 from signalkit.recording import Recorder, SendRecord, muting, record, signal_label
 from signalkit.registry import registry
 from signalkit.summaries import summarize
@@ -434,12 +434,12 @@ def _receivers(
 def _check_connected(signal: DjangoSignal, receiver: Callable[..., Any]) -> None:
     """Refuse to skip a receiver that *signal* would never run: a typo, or a
     receiver connected to another signal, would otherwise mute nothing."""
-    key = _make_id(receiver)
+    key = receiver_key(receiver)
     for connection in signal.receivers:
         connected = connection[1]
         if isinstance(connected, weakref.ReferenceType):
             connected = connected()
-        if connected is not None and _make_id(connected) == key:
+        if connected is not None and receiver_key(connected) == key:
             return
     raise ValueError(
         f"mute(receiver=...): {_qualified(receiver)} is not connected to "

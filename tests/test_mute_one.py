@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import unittest
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,12 +38,12 @@ async def asecond(**kwargs: Any) -> str:
 
 
 @pytest.fixture
-def signal() -> Iterator[DjangoSignal]:
+def signal() -> DjangoSignal:
     """A signal with first, second and third connected, in that order."""
     signal = DjangoSignal()
     for receiver in (first, second, third):
         signal.connect(receiver)
-    yield signal
+    return signal
 
 
 def answers(responses: list[tuple[Any, Any]]) -> list[Any]:
@@ -67,17 +66,24 @@ def test_mute_of_one_sender_mutes_only_its_sends(signal: DjangoSignal) -> None:
     assert answers(signal.send(sender=Post)) == ["first", "second", "third"]
 
 
+class Equal:
+    """A sender equal to every other."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return 0
+
+
 def test_mute_of_one_sender_compares_senders_by_identity(
     signal: DjangoSignal,
 ) -> None:
     # As Django's connect(sender=...) does: an equal object is another sender.
-    with mute(signal, sender=("a", "b")):
-        assert answers(signal.send(sender=("a", "c"))) == ["first", "second", "third"]
-        assert answers(signal.send(sender=tuple(["a", "b"]))) == [
-            "first",
-            "second",
-            "third",
-        ]
+    muted, other = Equal(), Equal()
+    with mute(signal, sender=muted):
+        assert answers(signal.send(sender=other)) == ["first", "second", "third"]
+        assert signal.send(sender=muted) == []
 
 
 def test_mute_of_one_sender_is_recorded_as_muted(signal: DjangoSignal) -> None:
@@ -308,15 +314,16 @@ def test_a_receiver_not_connected_to_the_signal_is_refused(
         f"mute(receiver=...): {__name__}.{stranger.__qualname__} is not connected "
         "to testapp.signals.legacy_event, so muting it there would mute nothing."
     )
-    with pytest.raises(ValueError) as raised, muted:
+    with pytest.raises(ValueError, match="is not connected") as raised, muted:
         pass
     assert str(raised.value) == message
 
 
 def test_a_receiver_is_checked_against_each_signal(signal: DjangoSignal) -> None:
     signal.connect(first)
-    with pytest.raises(ValueError, match="legacy_event"), mute(
-        signal, legacy_event, receiver=first
+    with (
+        pytest.raises(ValueError, match="legacy_event"),
+        mute(signal, legacy_event, receiver=first),
     ):
         pass
     assert answers(signal.send(sender=None)) == ["first", "second", "third"]

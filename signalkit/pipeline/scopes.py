@@ -17,10 +17,9 @@ from typing import Any, cast
 from weakref import WeakSet
 
 from django.dispatch import Signal as DjangoSignal
-from django.dispatch.dispatcher import _make_id
+from django.dispatch.dispatcher import _make_id  # type: ignore[attr-defined]
 
 from signalkit.naming import real_receiver, receiver_name
-
 from signalkit.pipeline.observers import Observer, observer_failed
 from signalkit.pipeline.send import Send
 
@@ -48,9 +47,7 @@ class Mute:
         self.sender_key: Hashable | None = None if sender is None else _make_id(sender)
         self.receivers = None if receivers is None else tuple(receivers)
         self.receiver_keys: frozenset[Hashable] | None = (
-            None
-            if self.receivers is None
-            else frozenset(map(_make_id, self.receivers))
+            None if self.receivers is None else frozenset(map(_make_id, self.receivers))
         )
 
     @property
