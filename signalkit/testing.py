@@ -419,7 +419,11 @@ def _receivers(
     """The receivers of ``mute(receiver=...)``, checked to be callable."""
     if receiver is None:
         return None
-    receivers = tuple(receiver) if isinstance(receiver, (list, tuple)) else (receiver,)
+    receivers: tuple[Callable[..., Any], ...]
+    if isinstance(receiver, (list, tuple)):
+        receivers = tuple(receiver)
+    else:  # one receiver (an iterable callable object is one too)
+        receivers = (cast("Callable[..., Any]", receiver),)
     if not receivers:
         raise TypeError("mute(receiver=...) needs at least one receiver.")
     for each in receivers:
