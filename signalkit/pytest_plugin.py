@@ -24,7 +24,7 @@ import pytest
 
 if TYPE_CHECKING:
     from signalkit.signal_coverage import Report, SignalCoverage
-    from signalkit.testing import Capture
+    from signalkit.testing import Capture, mute
 
 MARKER = "mute_signals"
 
@@ -100,22 +100,11 @@ def _signalkit_mute_signals(request: pytest.FixtureRequest) -> Iterator[None]:
     from contextlib import ExitStack
 
     from signalkit.exceptions import UnknownSignalError
-    from signalkit.testing import mute, resolve_signals
 
     problem: str | None = None
-    mutes = []
+    mutes: list[mute] = []
     try:
-        for marker in markers:
-            unknown = sorted(set(marker.kwargs) - {"sender", "receiver"})
-            if unknown:
-                raise TypeError(
-                    f"unknown option {', '.join(unknown)} (it takes sender= "
-                    f"and receiver=)."
-                )
-            if not marker.args:
-                raise TypeError("it needs at least one signal or dotted name.")
-            resolve_signals(marker.args)
-            mutes.append(mute(*marker.args, **marker.kwargs))
+        mutes = marker_mutes(markers)
     except (UnknownSignalError, TypeError) as error:
         problem = f"@pytest.mark.{MARKER}: {error}"
     if problem is not None:
@@ -125,6 +114,27 @@ def _signalkit_mute_signals(request: pytest.FixtureRequest) -> Iterator[None]:
         for each in mutes:
             stack.enter_context(each)
         yield
+
+
+def marker_mutes(markers: list[pytest.Mark]) -> list[mute]:
+    """One :func:`~signalkit.testing.mute` per ``mute_signals`` marker, its
+    signals looked up now.
+
+    :raises TypeError: naming an option ``mute`` does not take.
+    :raises signalkit.exceptions.UnknownSignalError: for an unknown name.
+    """
+    from signalkit.testing import mute, resolve_signals
+
+    mutes = []
+    for marker in markers:
+        unknown = sorted(set(marker.kwargs) - {"sender", "receiver"})
+        if unknown:
+            raise TypeError(
+                f"unknown option {', '.join(unknown)} (it takes sender= and receiver=)."
+            )
+        resolve_signals(marker.args)
+        mutes.append(mute(*marker.args, **marker.kwargs))
+    return mutes
 
 
 @pytest.fixture(scope="session", autouse=True)

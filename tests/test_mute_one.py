@@ -12,6 +12,7 @@ import pytest
 from django.dispatch import Signal as DjangoSignal
 from factory.base import Factory
 
+from signalkit.pytest_plugin import marker_mutes
 from signalkit.testing import capture, mute
 from testapp.models import Comment, Post
 from testapp.signals import legacy_event
@@ -367,3 +368,17 @@ marked.connect(other_marked)
 def test_the_marker_takes_sender_and_receiver() -> None:
     assert marked.send(sender=Post) == []
     assert marked.send(sender=Comment) == [(other_marked, "other")]
+
+
+def test_the_marker_refuses_an_option_mute_does_not_take() -> None:
+    markers = [
+        pytest.mark.mute_signals(marked).mark,
+        pytest.mark.mute_signals(marked, senders=Post).mark,
+    ]
+
+    with pytest.raises(TypeError) as raised:
+        marker_mutes(markers)
+
+    assert str(raised.value) == (
+        "unknown option senders (it takes sender= and receiver=)."
+    )
