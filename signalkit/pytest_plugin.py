@@ -3,7 +3,8 @@
 * the ``signals`` fixture: a :class:`signalkit.testing.Capture` of every
   signal the test sends;
 * the ``mute_signals`` marker: ``@pytest.mark.mute_signals("dotted.name",
-  ...)`` mutes those signals for the test and its function-scoped fixtures;
+  ..., sender=None, receiver=None)`` mutes those signals for the test and
+  its function-scoped fixtures, as :func:`signalkit.testing.mute` does;
 * signal coverage: ``--signalkit-report`` prints, at the end of the session,
   the project's declared signals that no test sent and the receivers no test
   ran; ``--signalkit-report-json=PATH`` writes them as JSON and
@@ -23,7 +24,7 @@ import pytest
 
 if TYPE_CHECKING:
     from signalkit.signal_coverage import Report, SignalCoverage
-    from signalkit.testing import Capture
+    from signalkit.testing import Capture, mute
 
 MARKER = "mute_signals"
 
@@ -65,8 +66,9 @@ def _report_wanted(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(*signals): mute these signals (dotted registry names or "
-        "signal objects) for the test: their receivers do not run "
+        f"{MARKER}(*signals, sender=None, receiver=None): mute these signals "
+        "(dotted registry names or signal objects) for the test: their "
+        "receivers do not run; only for sender, only receiver, when given "
         "(signalkit).",
     )
 
@@ -86,26 +88,53 @@ def signals() -> Iterator[Capture]:
 
 @pytest.fixture(autouse=True)
 def _signalkit_mute_signals(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Apply ``@pytest.mark.mute_signals(...)`` (signalkit)."""
-    names = [
-        signal for marker in request.node.iter_markers(MARKER) for signal in marker.args
-    ]
-    if not names:
+    """Apply ``@pytest.mark.mute_signals(...)`` (signalkit).
+
+    Each marker (on the test, its class or module) is one :func:`mute`, with
+    its ``sender=`` and ``receiver=`` options.
+    """
+    markers = list(request.node.iter_markers(MARKER))
+    if not markers:
         yield
         return
+    from contextlib import ExitStack
+
     from signalkit.exceptions import UnknownSignalError
-    from signalkit.testing import mute, resolve_signals
 
     problem: str | None = None
+    mutes: list[mute] = []
     try:
-        resolve_signals(names)
+        mutes = marker_mutes(markers)
     except (UnknownSignalError, TypeError) as error:
         problem = f"@pytest.mark.{MARKER}: {error}"
     if problem is not None:
         # Outside the except block, so the report does not chain the lookup error.
         pytest.fail(problem, pytrace=False)
-    with mute(*names):
+    with ExitStack() as stack:
+        for each in mutes:
+            stack.enter_context(each)
         yield
+
+
+def marker_mutes(markers: list[pytest.Mark]) -> list[mute]:
+    """One :func:`~signalkit.testing.mute` per ``mute_signals`` marker, its
+    signals looked up now.
+
+    :raises TypeError: naming an option ``mute`` does not take.
+    :raises signalkit.exceptions.UnknownSignalError: for an unknown name.
+    """
+    from signalkit.testing import mute, resolve_signals
+
+    mutes = []
+    for marker in markers:
+        unknown = sorted(set(marker.kwargs) - {"sender", "receiver"})
+        if unknown:
+            raise TypeError(
+                f"unknown option {', '.join(unknown)} (it takes sender= and receiver=)."
+            )
+        resolve_signals(marker.args)
+        mutes.append(mute(*marker.args, **marker.kwargs))
+    return mutes
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -21,6 +21,7 @@ import functools
 import inspect
 import sys
 import unittest
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any, TypeVar, cast
@@ -28,6 +29,7 @@ from typing import Any, TypeVar, cast
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit.conf import conf
+from signalkit.naming import receiver_key
 from signalkit.recording import Recorder, SendRecord, muting, record, signal_label
 from signalkit.registry import registry
 from signalkit.summaries import summarize
@@ -285,17 +287,46 @@ class mute:  # lower case: used like a function, as contextlib.suppress is
     Signals are objects or dotted registry names; names are looked up when
     the block starts (or the decorated function is called).
 
+    :param sender: mute only the sends by this sender (compared as Django
+        compares senders, by identity); other senders' sends run as usual.
+        ``None``, the default, is every sender, as in ``Signal.connect()``.
+    :param receiver: skip only this receiver (or each receiver of a list or
+        tuple); the others run, in their order. A skipped receiver gives no
+        entry in the list ``send()`` returns, as if it were not connected for
+        that send, and is recorded in :attr:`SendRecord.muted_receivers
+        <signalkit.recording.SendRecord.muted_receivers>`. It must be
+        connected to every signal given when the block starts.
+
+    Both may be given: only that receiver, only for that sender. Neither
+    changes a connection or Django's sender cache.
+
     :raises signalkit.exceptions.UnknownSignalError: for an unknown name.
+    :raises TypeError: for a receiver that is not callable.
+    :raises ValueError: for a receiver not connected to one of the signals.
     """
 
-    def __init__(self, *signals: SignalLike) -> None:
+    def __init__(
+        self,
+        *signals: SignalLike,
+        sender: Any = None,
+        receiver: Callable[..., Any] | Iterable[Callable[..., Any]] | None = None,
+    ) -> None:
         if not signals:
             raise TypeError("mute() needs at least one signal or dotted name.")
         self._signals = signals
+        self._sender = sender
+        self._receivers = _receivers(receiver)
         self._stacks: list[ExitStack] = []
 
     def _muting(self) -> AbstractContextManager[None]:
-        return muting(frozenset(resolve_signals(self._signals)))
+        resolved = resolve_signals(self._signals)
+        if self._receivers is not None:
+            for signal in resolved:
+                for receiver in self._receivers:
+                    _check_connected(signal, receiver)
+        return muting(
+            frozenset(resolved), sender=self._sender, receivers=self._receivers
+        )
 
     def __enter__(self) -> None:
         stack = ExitStack()
@@ -380,6 +411,44 @@ class mute:  # lower case: used like a function, as contextlib.suppress is
         generate = factory._generate.__func__
         factory._generate = classmethod(self._decorate_function(generate))
         return factory
+
+
+def _receivers(
+    receiver: Callable[..., Any] | Iterable[Callable[..., Any]] | None,
+) -> tuple[Callable[..., Any], ...] | None:
+    """The receivers of ``mute(receiver=...)``, checked to be callable."""
+    if receiver is None:
+        return None
+    receivers: tuple[Callable[..., Any], ...]
+    if isinstance(receiver, (list, tuple)):
+        receivers = tuple(receiver)
+    else:  # one receiver (an iterable callable object is one too)
+        receivers = (cast("Callable[..., Any]", receiver),)
+    if not receivers:
+        raise TypeError("mute(receiver=...) needs at least one receiver.")
+    for each in receivers:
+        if not callable(each):
+            raise TypeError(
+                f"mute(receiver=...) takes receivers (callables), not "
+                f"{type(each).__name__} {each!r}; import the receiver and pass it."
+            )
+    return receivers
+
+
+def _check_connected(signal: DjangoSignal, receiver: Callable[..., Any]) -> None:
+    """Refuse to skip a receiver that *signal* would never run: a typo, or a
+    receiver connected to another signal, would otherwise mute nothing."""
+    key = receiver_key(receiver)
+    for connection in signal.receivers:
+        connected = connection[1]
+        if isinstance(connected, weakref.ReferenceType):
+            connected = connected()
+        if connected is not None and receiver_key(connected) == key:
+            return
+    raise ValueError(
+        f"mute(receiver=...): {_qualified(receiver)} is not connected to "
+        f"{signal_label(signal)}, so muting it there would mute nothing."
+    )
 
 
 def _is_factory(cls: type[Any]) -> bool:

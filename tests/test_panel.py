@@ -30,6 +30,7 @@ from django.test.signals import template_rendered
 from django.urls import resolve
 from pytest_django.fixtures import DjangoAssertNumQueries, Settings
 
+import toolbar_urls
 from signalkit import registry
 from signalkit.panels import SCRIPT, STYLESHEET, SignalkitPanel
 from signalkit.panels.view import MIN_BAR_WIDTH
@@ -303,6 +304,22 @@ def test_a_muted_send_is_kept_and_names_the_receivers_that_did_not_run(
     block = send_block(panel_html(client, toolbars[0]), LEGACY)
     assert block.startswith(f'<details class="sk-muted" data-send="{LEGACY}" open>')
     assert "<mark>muted</mark> tests.test_panel.first" in block
+
+
+def test_a_send_with_one_receiver_muted_names_it_and_shows_the_others(
+    client: Client, toolbars: list[DebugToolbar], connect: Any
+) -> None:
+    connect(legacy_event, first)
+    connect(legacy_event, toolbar_urls.skipped)
+
+    client.get("/muted-one/")
+
+    [send] = sends_of(toolbars[0], LEGACY)
+    assert send["receivers"] == ["tests.test_panel.first"]
+    block = send_block(panel_html(client, toolbars[0]), LEGACY)
+    assert block.startswith(f'<details data-send="{LEGACY}" open>')
+    assert "<mark>muted</mark> toolbar_urls.skipped" in block
+    assert "<code>tests.test_panel.first</code>" in block
 
 
 def test_nav_subtitle_counts_sends_receivers_and_their_time(

@@ -73,7 +73,10 @@ def test_mute_signals_markers_add_up_and_accept_signal_objects(
 def test_mute_signals_marker_is_registered(pytestconfig: pytest.Config) -> None:
     markers = pytestconfig.getini("markers")
 
-    assert any(line.startswith("mute_signals(*signals): ") for line in markers)
+    assert any(
+        line.startswith("mute_signals(*signals, sender=None, receiver=None): ")
+        for line in markers
+    )
 
 
 # The plugin in a project of its own, run by pytest in a subprocess
@@ -174,12 +177,22 @@ def test_mute_signals_marker_in_a_project(project: pytest.Pytester) -> None:
         def test_not_muted():
             legacy_event.send(sender=None)
             assert calls == [1]
+
+        @pytest.mark.mute_signals("testapp.signals.legacy_event", senders=1)
+        def test_unknown_option():
+            pass
         """
     )
 
     result = project.runpytest_subprocess("-p", "no:randomly")
 
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*@pytest.mark.mute_signals: unknown option senders (it takes sender= "
+            "and receiver=)."
+        ]
+    )
 
 
 def documented_ini() -> str:

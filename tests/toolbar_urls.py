@@ -75,6 +75,18 @@ def muted(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE.format("muted"))
 
 
+def skipped(**kwargs: Any) -> str:
+    """A receiver that ``muted_one`` skips."""
+    return "skipped"
+
+
+def muted_one(request: HttpRequest) -> HttpResponse:
+    """Send ``legacy_event`` with one of its receivers, :func:`skipped`, muted."""
+    with mute(legacy_event, receiver=skipped):
+        legacy_event.send(sender=None, mood="quiet")
+    return HttpResponse(PAGE.format("muted one"))
+
+
 def rendered(request: HttpRequest) -> HttpResponse:
     """Render a template, which the toolbar's Templates panel records through
     ``template_rendered``."""
@@ -220,6 +232,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("legacy/", legacy),
     path("quiet/", quiet),
     path("muted/", muted),
+    path("muted-one/", muted_one),
     path("rendered/", rendered),
     path("list/", listing),
     path("nested/", nested),

@@ -94,7 +94,7 @@ class StoredSend(TypedDict, total=False):
     q: int
     """Index of that receiver among the receivers of send ``p``."""
     u: list[int]
-    """Receivers that did not run because the send was muted (names)."""
+    """Receivers that did not run because a mute stopped them (names)."""
     x: list[str]
     """``[exception type, message]`` when the send raised."""
     r: list[StoredCall]
@@ -205,7 +205,7 @@ def _send(
     if parent is not None and maker is not None:
         stored["p"] = parent
         stored["q"] = maker
-    if send.muted:
+    if send.muted or send.muted_receivers:  # all receivers, or some
         stored["u"] = [name(receiver) for receiver in send.muted_receivers]
     if send.exception_type is not None:
         stored["x"] = [send.exception_type, send.exception_message or ""]

@@ -59,7 +59,7 @@ def _words() -> dict[str, str]:
 def _send(send: SendView, words: dict[str, str]) -> str:
     if send.failed:
         classes = ' class="sk-err"'
-    elif send.muted is not None:
+    elif send.muted is not None and not send.calls:  # muted, not some receivers
         classes = ' class="sk-muted"'
     elif send.toolbar:
         classes = ' class="sk-tb"'

@@ -11,7 +11,9 @@ passes every send straight through while nothing observes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from typing import Any
 
 from django.dispatch import Signal as DjangoSignal
 
@@ -19,7 +21,7 @@ from signalkit.fingerprints import is_djangos
 from signalkit.pipeline.dispatch import PATCHES
 from signalkit.pipeline.loops import original, own_loop
 from signalkit.pipeline.observers import Observer
-from signalkit.pipeline.scopes import Scope, add_wide, context, remove_wide
+from signalkit.pipeline.scopes import Mute, Scope, add_wide, context, remove_wide
 
 _users = 0
 
@@ -72,15 +74,25 @@ def observing(observer: Observer) -> AbstractContextManager[None]:
     It sees exactly the sends made in this context (tasks made in it
     included) until the block ends.
     """
-    return _InScope(observer, frozenset())
+    return _InScope(observer, None)
 
 
-def muting(signals: frozenset[DjangoSignal]) -> AbstractContextManager[None]:
+def muting(
+    signals: frozenset[DjangoSignal],
+    *,
+    sender: Any = None,
+    receivers: Iterable[Callable[..., Any]] | None = None,
+) -> AbstractContextManager[None]:
     """Stop the receivers of *signals* from running in this context only.
 
-    A muted send still reaches the observers, with :attr:`Send.muted` set.
+    Only for sends by *sender* when it is given (``None``: every sender, as
+    in Django's ``connect()``); only *receivers* when they are given, the
+    others running in their order, as if those were not connected.
+
+    A muted send still reaches the observers, with :attr:`Send.muted` set;
+    one whose receivers a mute skipped, with :attr:`Send.muted_receivers`.
     """
-    return _InScope(None, signals)
+    return _InScope(None, Mute(signals, sender, receivers))
 
 
 class _InScope(AbstractContextManager[None]):
@@ -89,9 +101,7 @@ class _InScope(AbstractContextManager[None]):
 
     __slots__ = ("_muted", "_observer", "_scope", "_token")
 
-    def __init__(
-        self, observer: Observer | None, muted: frozenset[DjangoSignal]
-    ) -> None:
+    def __init__(self, observer: Observer | None, muted: Mute | None) -> None:
         self._observer = observer
         self._muted = muted
 

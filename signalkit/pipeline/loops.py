@@ -22,7 +22,7 @@ from django.dispatch import Signal as DjangoSignal
 
 from signalkit.naming import receiver_name
 from signalkit.pipeline.observers import Observer, SendObserver, observer_failed
-from signalkit.pipeline.scopes import context, finish_send
+from signalkit.pipeline.scopes import context, finish_send, heard, mute_of
 from signalkit.pipeline.send import Send, now_ns, running
 from signalkit.pipeline.wrapping import AsyncReceiver, Receiver, pending, unwrap
 
@@ -45,11 +45,16 @@ def _live_receivers(
         # of current_scope(), written out: this runs for every send while
         # anything observes.)
         scope = context.get()
-        if scope is not None:
-            if not scope.open:
-                scope = scope.reopened()
-            if scope is not None and self in scope.muted:
+        if scope is not None and not scope.open:
+            scope = scope.reopened()
+        if scope is not None and self in scope.muted:
+            muted, skipped = mute_of(scope, self, sender)
+            if muted:
                 return [], []
+            if skipped is not None:
+                _, (sync_receivers, async_receivers) = heard(
+                    skipped, sync_receivers, async_receivers
+                )
         return sync_receivers, async_receivers
     pending.send = None
     if send.muted:
@@ -57,6 +62,10 @@ def _live_receivers(
             receiver_name(r) for r in (*sync_receivers, *async_receivers)
         ]
         return [], []
+    if send.skipped is not None:
+        send.muted_receivers, (sync_receivers, async_receivers) = heard(
+            send.skipped, sync_receivers, async_receivers
+        )
     count = len(sync_receivers)
     send.receivers = [*sync_receivers, *async_receivers]
     send.sync_count = count
@@ -95,7 +104,7 @@ def run_send(
     send, each receiver wrapped by our ``_live_receivers``.
     """
     method = send.method
-    if not own_loop[method] or send.muted:
+    if not own_loop[method] or send.muted or send.skipped is not None:
         return run_wrapped(self, send, sender, named)
     sync_receivers = _sync_receivers(self, sender)
     if sync_receivers is None:

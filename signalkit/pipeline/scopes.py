@@ -11,14 +11,49 @@ in every thread, as the tracer and the slow-receiver log are).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Hashable, Iterable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 from weakref import WeakSet
 
 from django.dispatch import Signal as DjangoSignal
+from django.dispatch.dispatcher import _make_id  # type: ignore[attr-defined]
 
+from signalkit.naming import real_receiver, receiver_name
 from signalkit.pipeline.observers import Observer, observer_failed
 from signalkit.pipeline.send import Send
+
+
+class Mute:
+    """What one muting() block stops: the receivers of its signals, for
+    every sender or only *sender* (``None``: every sender, as in Django's
+    ``connect()``), all of them or only *receivers* (``None``: all).
+
+    Senders and receivers are compared as Django compares them, by
+    ``_make_id()``; both are held while the block runs, so that their ids
+    cannot go to other objects.
+    """
+
+    __slots__ = ("receiver_keys", "receivers", "sender", "sender_key", "signals")
+
+    def __init__(
+        self,
+        signals: frozenset[DjangoSignal],
+        sender: Any = None,
+        receivers: Iterable[Callable[..., Any]] | None = None,
+    ) -> None:
+        self.signals = signals
+        self.sender = sender
+        self.sender_key: Hashable | None = None if sender is None else _make_id(sender)
+        self.receivers = None if receivers is None else tuple(receivers)
+        self.receiver_keys: frozenset[Hashable] | None = (
+            None if self.receivers is None else frozenset(map(_make_id, self.receivers))
+        )
+
+    @property
+    def is_whole(self) -> bool:
+        """Whether every send of its signals is muted entirely."""
+        return self.sender_key is None and self.receiver_keys is None
 
 
 class Scope:
@@ -38,13 +73,15 @@ class Scope:
         "observers",
         "open",
         "parent",
+        "partial",
+        "whole",
     )
 
     def __init__(
         self,
         parent: Scope | None,
         observer: Observer | None,
-        adds: frozenset[DjangoSignal],
+        adds: Mute | None,
     ) -> None:
         self.parent = parent
         self.observer = observer  # what this block adds
@@ -56,7 +93,11 @@ class Scope:
             self.observers: tuple[Observer, ...] = (
                 () if observer is None else (observer,)
             )
-            self.muted: frozenset[DjangoSignal] = adds
+            # Signals some mute concerns; those muted entirely; the mutes of
+            # one sender or of some receivers.
+            self.muted: frozenset[DjangoSignal] = frozenset()
+            self.whole: frozenset[DjangoSignal] = frozenset()
+            self.partial: tuple[Mute, ...] = ()
         else:
             if parent.children is None:
                 parent.children = WeakSet()
@@ -64,7 +105,14 @@ class Scope:
             self.observers = (
                 parent.observers if observer is None else (*parent.observers, observer)
             )
-            self.muted = parent.muted | adds if adds else parent.muted
+            self.muted, self.whole = parent.muted, parent.whole
+            self.partial = parent.partial
+        if adds is not None:
+            self.muted = self.muted | adds.signals
+            if adds.is_whole:
+                self.whole = self.whole | adds.signals
+            else:
+                self.partial = (*self.partial, adds)
 
     def end(self) -> None:
         self.ended = True
@@ -91,6 +139,42 @@ class Scope:
 
 # The scope of the current context.
 context: ContextVar[Scope | None] = ContextVar("signalkit_pipeline", default=None)
+
+
+def mute_of(
+    scope: Scope, signal: DjangoSignal, sender: Any
+) -> tuple[bool, frozenset[Hashable] | None]:
+    """Whether *scope* mutes a send of *signal* by *sender* entirely, and if
+    not, the ``_make_id()`` keys of the receivers it skips (``None``: none)."""
+    if signal in scope.whole:
+        return True, None
+    sender_key = _make_id(sender)
+    skipped: frozenset[Hashable] = frozenset()
+    for rule in scope.partial:
+        if signal in rule.signals and rule.sender_key in (None, sender_key):
+            if rule.receiver_keys is None:
+                return True, None
+            skipped |= rule.receiver_keys
+    return False, skipped or None
+
+
+def heard(
+    skipped: frozenset[Hashable], *receivers: list[Callable[..., Any]]
+) -> tuple[list[str], list[list[Callable[..., Any]]]]:
+    """Each list of *receivers* without those whose key is in *skipped*
+    (wrappers such as sentry-sdk's are seen through), in their order, and
+    the names of those left out."""
+    names: list[str] = []
+    kept_lists = []
+    for each in receivers:
+        kept = []
+        for receiver in each:
+            if _make_id(real_receiver(receiver)) in skipped:
+                names.append(receiver_name(receiver))
+            else:
+                kept.append(receiver)
+        kept_lists.append(kept)
+    return names, kept_lists
 
 
 def current_scope() -> Scope | None:
@@ -144,7 +228,8 @@ def unheard(
     out; ``None`` when none is left and the send is not muted.
     """
     observers, muted = observers_for(signal)
-    if muted:  # a muted send is kept
+    if muted and mute_of(cast(Scope, current_scope()), signal, sender)[0]:
+        # A muted send is kept (with no receivers, none is skipped).
         return start_send(signal, method, sender, named, observers, True, 3)
     observers = without_decliners(observers, signal, sender)
     left = []
@@ -172,13 +257,23 @@ def start_send(
 ) -> Send | None:
     """The observed send, or ``None`` when nothing observes or mutes it.
 
+    *muted*: whether a mute of the current context concerns *signal*; which
+    receivers of this send it stops is worked out here (:func:`mute_of`).
     *depth*: how many frames up the sender's call of the send method is.
     """
+    skipped = None
+    if muted:
+        muted, skipped = mute_of(cast(Scope, current_scope()), signal, sender)
+        kept = muted or skipped is not None
+    else:
+        kept = False
     if wide[1]:  # only a process-wide observer may decline
         observers = without_decliners(observers, signal, sender)
-    if not observers and not muted:
+    if not observers and not kept:
         return None
     send = Send(signal, method, sender, named, muted, sys._getframe(depth))
+    if skipped is not None:
+        send.skipped = skipped
     if len(observers) == 1:  # the usual case (one recording), written out
         observer = observers[0]
         try:
@@ -187,7 +282,7 @@ def start_send(
             observer_failed(observer, "send_started", error)
             send_observer = None
         if send_observer is None:
-            return send if muted else None
+            return send if kept else None
         only = ((observer, send_observer),)
         send.observed = only
         if send_observer.per_receiver:
@@ -206,7 +301,7 @@ def start_send(
             observed.append(pair)
             if send_observer.per_receiver:
                 per_receiver.append(pair)
-    if not observed and not muted:
+    if not observed and not kept:
         return None
     send.observed = tuple(observed)
     if per_receiver:

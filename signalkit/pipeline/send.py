@@ -7,7 +7,7 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from types import CodeType, FrameType, MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -101,6 +101,9 @@ class Send:
     """Whether a mute stops this send's receivers from running."""
     muted_receivers: Sequence[str] = ()
     """Names of the receivers a mute stopped."""
+    skipped: frozenset[Hashable] | None = None
+    """The ``_make_id()`` keys of the receivers a mute of some receivers
+    stops (:attr:`muted` is then false: the others run)."""
     observed: tuple[tuple[Observer, SendObserver], ...] = ()
     per_receiver: tuple[tuple[Observer, SendObserver], ...] = ()
     """The pairs of :attr:`observed` that get the events of each receiver."""
