@@ -62,6 +62,7 @@ class Settings:
 
     def __init__(self) -> None:
         self._cache: dict[str, Any] = {}
+        self._on_clear: list[Callable[[], None]] = []
 
     def _value(self, name: str) -> Any:
         try:
@@ -153,8 +154,16 @@ class Settings:
         return cast(int, self._value("OUTBOX_MAX_ATTEMPTS"))
 
     def clear_cache(self) -> None:
-        """Forget the values read so far (done when a setting changes)."""
+        """Forget the values read so far (done when a setting changes), and
+        tell those that keep something derived from them."""
         self._cache.clear()
+        for callback in self._on_clear:
+            callback()
+
+    def on_clear(self, callback: Callable[[], None]) -> None:
+        """Call *callback* each time :meth:`clear_cache` forgets the values:
+        for state worked out from a setting, kept where a send reads it."""
+        self._on_clear.append(callback)
 
 
 conf = Settings()

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from types import FrameType, MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
-from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import Signal as DjangoSignal
 from django.dispatch.dispatcher import NO_RECEIVERS
@@ -367,12 +366,11 @@ _UNSETTLED: frozenset[Any] = frozenset({0})
 _typed_signals: weakref.WeakSet[Signal[...]] = weakref.WeakSet()
 
 
-def _unsettle_typed_signals(*, setting: str, **kwargs: Any) -> None:
+def _unsettle_typed_signals() -> None:
     # SIGNALKIT_CHECK_TYPES may have changed: each typed signal's next send
     # reads it again.
-    if setting.startswith("SIGNALKIT_"):
-        for signal in list(_typed_signals):
-            signal._required_keys = _UNSETTLED
+    for signal in list(_typed_signals):
+        signal._required_keys = _UNSETTLED
 
 
-setting_changed.connect(_unsettle_typed_signals, dispatch_uid="signalkit.signals")
+conf.on_clear(_unsettle_typed_signals)
