@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import functools
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -239,3 +241,110 @@ def test_a_closed_mute_hides_no_receiver_from_has_listeners_in_a_copied_context(
 
 def _heard(sender: Any, **kwargs: Any) -> None:
     pass
+
+
+class Results(Observer):
+    """What each receiver of each send it saw returned."""
+
+    def __init__(self) -> None:
+        self.results: list[list[Any]] = []
+
+    def send_started(self, send: Send) -> SendObserver:
+        results = self.results
+
+        class Finished(SendObserver):
+            per_receiver = False
+
+            def send_finished(self, error: BaseException | None) -> None:
+                results.append(list(send.results))
+
+        return Finished()
+
+
+@pytest.fixture
+def asend_that_yields_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A patch of asend() installed before ours that lets other tasks run
+    before it calls Django's."""
+    djangos = DjangoSignal.__dict__["asend"]
+
+    async def asend(self: DjangoSignal, sender: Any, **named: Any) -> Any:
+        await asyncio.sleep(0)
+        return await djangos(self, sender, **named)
+
+    monkeypatch.setattr(DjangoSignal, "asend", asend)
+
+
+def test_a_send_in_another_task_never_takes_the_receivers_of_an_observed_one(
+    asend_that_yields_first: None,
+) -> None:
+    # The receivers of a send are wrapped for the send whose method asks for
+    # them, found on the call stack: never for a send waiting in another
+    # task of the thread (a thread-local hand-over gave them to it).
+    signal = DjangoSignal()
+
+    async def echo(sender: Any, **kwargs: Any) -> Any:
+        return sender
+
+    signal.connect(echo)
+    observer = Results()
+
+    async def observed() -> list[tuple[Any, Any]]:
+        with observing(observer):
+            return await signal.asend(sender="observed")
+
+    async def main() -> list[list[tuple[Any, Any]]]:
+        with observing(Results()):  # the patch stays while both tasks run
+            return list(await asyncio.gather(observed(), signal.asend(sender="other")))
+
+    responses = asyncio.run(main())
+    assert responses == [[(echo, "observed")], [(echo, "other")]]
+    assert observer.results == [["observed"]]
+
+
+class CallableSend:
+    """A send() patched in before ours that is an object, not a function:
+    it has no code of its own."""
+
+    def __init__(self) -> None:
+        self.djangos = DjangoSignal.__dict__["send"]
+
+    def __get__(self, signal: DjangoSignal, owner: type) -> Any:
+        return functools.partial(self, signal)
+
+    def __call__(self, signal: DjangoSignal, sender: Any, **named: Any) -> Any:
+        return self.djangos(signal, sender, **named)
+
+
+def test_a_send_method_without_code_of_its_own_runs_with_wrapped_receivers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(DjangoSignal, "send", CallableSend())
+    signal = DjangoSignal()
+    wrapped: list[bool] = []
+
+    def listen(sender: Any, **kwargs: Any) -> str:
+        wrapped.append(caller_is_a_wrapper())
+        return "heard"
+
+    signal.connect(listen)
+    observer = Results()
+    with observing(observer):
+        assert signal.send(sender=None) == [(listen, "heard")]
+        with observing(Results()):
+            pass
+    assert wrapped == [True]
+    assert observer.results == [["heard"]]
+
+
+def test_djangos_asend_run_as_a_task_of_its_own_is_left_alone() -> None:
+    # Django's method with no caller frame (a task of its own, called by
+    # whoever saved it before us): nothing of ours asked for its receivers.
+    signal = DjangoSignal()
+
+    async def echo(sender: Any, **kwargs: Any) -> Any:
+        return sender
+
+    signal.connect(echo)
+    djangos = DjangoSignal.__dict__["asend"]
+    with observing(Results()):
+        assert asyncio.run(djangos(signal, "alone")) == [(echo, "alone")]

@@ -13,6 +13,7 @@ from django.dispatch.dispatcher import NO_RECEIVERS
 from signalkit.pipeline import scopes
 from signalkit.pipeline.loops import (
     _live_receivers,
+    arun_wrapped,
     original,
     own_loop,
     run_send,
@@ -27,7 +28,6 @@ from signalkit.pipeline.scopes import (
     start_send,
     unheard,
 )
-from signalkit.pipeline.wrapping import pending, unwrap
 
 
 def _make_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
@@ -118,16 +118,7 @@ def _make_async(method: str) -> Callable[..., Awaitable[list[tuple[Any, Any]]]]:
             send = start_send(self, method, sender, named, observers, muted)
         if send is None:
             return await original[method](self, sender, **named)  # type: ignore[no-any-return]
-        previous, pending.send = pending.send, send
-        try:
-            responses = await original[method](self, sender, **named)
-        except BaseException as error:
-            finish_send(send, error)
-            raise
-        finally:
-            pending.send = previous
-        finish_send(send, None)
-        return unwrap(responses)
+        return await arun_wrapped(self, send, sender, named)
 
     patched.__name__ = patched.__qualname__ = method
     return patched

@@ -18,6 +18,7 @@ from typing import Any
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit.fingerprints import is_djangos
+from signalkit.pipeline import loops
 from signalkit.pipeline.dispatch import PATCHES
 from signalkit.pipeline.loops import original, own_loop
 from signalkit.pipeline.observers import Observer
@@ -41,6 +42,25 @@ def _acquire() -> None:
                 if name in own_loop:
                     own_loop[name] = is_djangos(current, name)
                 setattr(DjangoSignal, name, ours)
+            # Where the calls of our _live_receivers come from, now.
+            loops.replaced_codes = frozenset(
+                code
+                for name in (
+                    "send",
+                    "send_robust",
+                    "asend",
+                    "asend_robust",
+                    "has_listeners",
+                )
+                if (
+                    code := getattr(
+                        original.get(name, DjangoSignal.__dict__[name]),
+                        "__code__",
+                        None,
+                    )
+                )
+                is not None
+            )
         _users += 1
 
 

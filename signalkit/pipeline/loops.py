@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Awaitable, Callable
 from operator import itemgetter
+from types import CodeType, FrameType
 from typing import Any, cast
 
 from django.dispatch import Signal as DjangoSignal
@@ -24,10 +25,16 @@ from signalkit.naming import receiver_name
 from signalkit.pipeline.observers import Observer, SendObserver, observer_failed
 from signalkit.pipeline.scopes import context, finish_send, heard, mute_of
 from signalkit.pipeline.send import Send, now_ns, running
-from signalkit.pipeline.wrapping import AsyncReceiver, Receiver, pending, unwrap
+from signalkit.pipeline.wrapping import AsyncReceiver, Receiver, unwrap
 
 # What each hooked attribute held before we patched it.
 original: dict[str, Any] = {}
+
+
+# The code of each method we replaced (and of has_listeners()): a frame of
+# one of them is where a _live_receivers() call comes from (see
+# _send_to_wrap()). Set whole each time we patch.
+replaced_codes: frozenset[CodeType] = frozenset()
 
 
 # Per method: whether the pipeline may run Django's sync receiver loop itself
@@ -39,8 +46,8 @@ def _live_receivers(
     self: DjangoSignal, sender: Any
 ) -> tuple[list[Callable[..., Any]], list[Callable[..., Awaitable[Any]]]]:
     sync_receivers, async_receivers = original["_live_receivers"](self, sender)
-    send = pending.send
-    if send is None or send.signal is not self:
+    send = _send_to_wrap(self, sys._getframe(1))
+    if send is None:
         # has_listeners() asks here too: a muted signal has none. (The rule
         # of current_scope(), written out: this runs for every send while
         # anything observes.)
@@ -56,7 +63,7 @@ def _live_receivers(
                     skipped, sync_receivers, async_receivers
                 )
         return sync_receivers, async_receivers
-    pending.send = None
+    send.wrapped = True
     if send.muted:
         send.muted_receivers = [
             receiver_name(r) for r in (*sync_receivers, *async_receivers)
@@ -365,16 +372,71 @@ def receiver_started_each(
 def run_wrapped(
     self: DjangoSignal, send: Send, sender: Any, named: dict[str, Any]
 ) -> list[tuple[Any, Any]]:
-    # A subclass's _live_receivers may send another signal before it calls
-    # ours: that send puts back the pending send it found, whether its own
-    # was taken or not.
-    previous, pending.send = pending.send, send
+    """The method we replaced runs *send*, each receiver wrapped by our
+    ``_live_receivers``, which finds *send* in this function's frame."""
     try:
         responses = original[send.method](self, sender, **named)
     except BaseException as error:
         finish_send(send, error)
         raise
-    finally:
-        pending.send = previous
     finish_send(send, None)
     return unwrap(responses)
+
+
+async def arun_wrapped(
+    self: DjangoSignal, send: Send, sender: Any, named: dict[str, Any]
+) -> list[tuple[Any, Any]]:
+    """:func:`run_wrapped` for ``asend()`` and ``asend_robust()``."""
+    try:
+        responses = await original[send.method](self, sender, **named)
+    except BaseException as error:
+        finish_send(send, error)
+        raise
+    finish_send(send, None)
+    return unwrap(responses)
+
+
+def _send_to_wrap(signal: DjangoSignal, caller: FrameType | None) -> Send | None:
+    """The send whose receivers a ``_live_receivers()`` call made from
+    *caller* is to wrap, found on the call stack: the method we replaced
+    asks, called by :func:`run_wrapped` (or :func:`arun_wrapped`) for a send
+    of *signal* whose receivers are not looked up yet.
+
+    Between that method and us there may be a subclass's
+    ``_live_receivers`` (which may send another signal first: that send
+    finds its own frame, nearer) or a patch on top of ours (sentry-sdk's).
+    No state is handed over: nothing can outlive the send or leak into
+    another thread or task.
+    """
+    frame = caller
+    while frame is not None:
+        code = frame.f_code
+        if code in replaced_codes:
+            frame = frame.f_back
+            if frame is None or frame.f_code not in _RUNS_WRAPPED:
+                return None  # has_listeners(), or a send we do not wrap
+            return _unwrapped_send_of(signal, frame)
+        if code in _RUNS_WRAPPED:  # what we replaced has no code of its own
+            return _unwrapped_send_of(signal, frame)
+        if code in _RUNS_RECEIVERS:
+            return None  # asked by a receiver, or by the loop before it runs
+        frame = frame.f_back
+    return None
+
+
+def _unwrapped_send_of(signal: DjangoSignal, frame: FrameType) -> Send | None:
+    send: Send = frame.f_locals["send"]
+    return send if send.signal is signal and not send.wrapped else None
+
+
+_RUNS_WRAPPED = frozenset({run_wrapped.__code__, arun_wrapped.__code__})
+
+
+_RUNS_RECEIVERS = frozenset(
+    {
+        Receiver.__call__.__code__,
+        AsyncReceiver.__call__.__code__,
+        _loop.__code__,
+        _sync_receivers.__code__,
+    }
+)

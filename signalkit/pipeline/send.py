@@ -122,6 +122,9 @@ class Send:
     """What each receiver returned (``send_robust()``: or the exception)."""
     errors: Mapping[int, BaseException] = MappingProxyType({})
     """The exception each receiver that raised raised, by index."""
+    wrapped = False
+    """Whether our ``_live_receivers`` wrapped the receivers of this send
+    (for Django's own method to run them)."""
     _responses: list[tuple[Any, Any]] | None = None
     _code: CodeType | None = None
     _lasti = 0

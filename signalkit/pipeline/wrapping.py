@@ -8,7 +8,6 @@ are taken out of the responses again by :func:`unwrap`.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from types import FunctionType
 from typing import Any, cast
@@ -147,13 +146,3 @@ def unwrap(responses: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
                 receiver.__wrapped__ = cast(Receiver, inner).func  # type: ignore[attr-defined]
         unwrapped.append((receiver, response))
     return unwrapped
-
-
-# The send whose receivers the next _live_receivers() call in this thread
-# wraps: Django calls it synchronously, before any await, right after our
-# method calls Django's.
-class _Pending(threading.local):
-    send: Send | None = None
-
-
-pending = _Pending()
