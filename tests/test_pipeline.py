@@ -4,6 +4,7 @@ import asyncio
 import functools
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -813,3 +814,60 @@ def test_an_observer_that_may_decline_but_does_not_gets_the_send(
         remove_observer(observer)
 
     assert [send.signal for send in observer.started] == [signal]
+
+
+@pytest.fixture
+def restores_left(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Gives Django's methods back after the test, whatever it left."""
+    yield
+    monkeypatch.setattr(lifecycle, "_restores_left", 1)
+    with observing(Events()):
+        pass
+    assert not is_patched()
+
+
+def test_after_its_last_restore_the_pipeline_stays_and_passes_sends_through(
+    signal: DjangoSignal, restores_left: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lifecycle, "_restores_left", 1)
+    signal.connect(ok)
+    signal.connect(async_ok)
+    with observing(Events()):
+        pass
+    assert not is_patched()  # the last restore
+    events = Events()
+    with observing(events):
+        signal.send(sender=None)
+    assert is_patched()
+    assert lifecycle._restores_left == 0
+    # Nothing observes: every send is Django's, through the pipeline's methods.
+    assert signal.send(sender=None) == [(ok, "fine"), (async_ok, 42)]
+    assert signal.send_robust(sender=None) == [(ok, "fine"), (async_ok, 42)]
+    assert asyncio.run(signal.asend(sender=None)) == [(ok, "fine"), (async_ok, 42)]
+    assert DjangoSignal().send(sender=None) == []
+    assert signal.has_listeners()
+    assert len(events.sends) == 1
+    # A later block observes again, patching nothing.
+    with observing(events):
+        signal.send(sender=None)
+    assert len(events.sends) == 2
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="a limit of Python 3.13+")
+def test_record_blocks_leave_signal_classes_their_attribute_cache(
+    restores_left: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python 3.13+ stops caching lookups on a class changed 1,000 times (its
+    # version tag stays 0): every later send() of every signal is slower.
+    type_get_version = pytest.importorskip("_testcapi").type_get_version
+    monkeypatch.setattr(lifecycle, "_restores_left", lifecycle.RESTORES)
+
+    class Fresh(DjangoSignal):
+        """A class with all its version tags still to use."""
+
+    fresh = Fresh()
+    for _ in range(1_200):
+        with observing(Events()):
+            fresh.send(sender=None)
+        fresh.send(sender=None)  # the lookup that gives the class a new tag
+    assert type_get_version(Fresh) != 0

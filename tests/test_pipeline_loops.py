@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import functools
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -336,15 +337,38 @@ def test_a_send_method_without_code_of_its_own_runs_with_wrapped_receivers(
     assert observer.results == [["heard"]]
 
 
-def test_djangos_asend_run_as_a_task_of_its_own_is_left_alone() -> None:
-    # Django's method with no caller frame (a task of its own, called by
-    # whoever saved it before us): nothing of ours asked for its receivers.
-    signal = DjangoSignal()
+def test_lookups_made_while_receivers_are_wrapped_get_them_unwrapped() -> None:
+    # While Django's method runs a send with wrapped receivers, a lookup made
+    # by one of them, by has_listeners(), by another thread or by Django's
+    # method run as a task of its own finds no send of ours to wrap.
+    signal, other = DjangoSignal(), DjangoSignal()
+    seen: list[Any] = []
+    djangos_asend = DjangoSignal.__dict__["asend"]
+
+    def look(sender: Any, **kwargs: Any) -> str:
+        seen.append(signal.has_listeners())
+        seen.append(signal._live_receivers(None))
+        thread = threading.Thread(
+            target=lambda: seen.append(signal._live_receivers(None))
+        )
+        thread.start()
+        thread.join()
+        seen.append(asyncio.run(djangos_asend(other, "alone")))
+        return "looked"
 
     async def echo(sender: Any, **kwargs: Any) -> Any:
         return sender
 
-    signal.connect(echo)
-    djangos = DjangoSignal.__dict__["asend"]
-    with observing(Results()):
-        assert asyncio.run(djangos(signal, "alone")) == [(echo, "alone")]
+    signal.connect(look)
+    signal.connect(echo)  # an async receiver: Django's method runs the send
+    other.connect(echo)
+    observer = Results()
+    with observing(observer):
+        responses = signal.send(sender="outer")
+    assert responses == [(look, "looked"), (echo, "outer")]
+    assert observer.results == [["looked", "outer"]]
+    assert seen[0] is True
+    for sync_receivers, async_receivers in seen[1:3]:
+        assert sync_receivers == [look]
+        assert async_receivers == [echo]
+    assert seen[3] == [(echo, "alone")]

@@ -14,6 +14,7 @@ wrapped for that send by our ``_live_receivers``.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from operator import itemgetter
 from types import CodeType, FrameType
@@ -31,10 +32,18 @@ from signalkit.pipeline.wrapping import AsyncReceiver, Receiver, unwrap
 original: dict[str, Any] = {}
 
 
-# The code of each method we replaced (and of has_listeners()): a frame of
-# one of them is where a _live_receivers() call comes from (see
-# _send_to_wrap()). Set whole each time we patch.
-replaced_codes: frozenset[CodeType] = frozenset()
+# The code of each method we replaced (and of has_listeners()), by id: a
+# frame of one of them is where a _live_receivers() call comes from (see
+# _send_to_wrap()). Set whole each time we patch. By id: a code object
+# hashes all its fields each time.
+replaced_codes: dict[int, CodeType] = {}
+
+
+# How many sends run_wrapped() or arun_wrapped() run now, in any thread or
+# task: while none does, no _live_receivers() call has a send to wrap and the
+# stack is not searched (a frame object costs more than the rest of a send).
+_wrapping = 0
+_wrapping_lock = threading.Lock()
 
 
 # Per method: whether the pipeline may run Django's sync receiver loop itself
@@ -46,7 +55,7 @@ def _live_receivers(
     self: DjangoSignal, sender: Any
 ) -> tuple[list[Callable[..., Any]], list[Callable[..., Awaitable[Any]]]]:
     sync_receivers, async_receivers = original["_live_receivers"](self, sender)
-    send = _send_to_wrap(self, sys._getframe(1))
+    send = _send_to_wrap(self, sys._getframe(1)) if _wrapping else None
     if send is None:
         # has_listeners() asks here too: a muted signal has none. (The rule
         # of current_scope(), written out: this runs for every send while
@@ -374,11 +383,17 @@ def run_wrapped(
 ) -> list[tuple[Any, Any]]:
     """The method we replaced runs *send*, each receiver wrapped by our
     ``_live_receivers``, which finds *send* in this function's frame."""
+    global _wrapping
+    with _wrapping_lock:
+        _wrapping += 1
     try:
         responses = original[send.method](self, sender, **named)
     except BaseException as error:
         finish_send(send, error)
         raise
+    finally:
+        with _wrapping_lock:
+            _wrapping -= 1
     finish_send(send, None)
     return unwrap(responses)
 
@@ -387,11 +402,17 @@ async def arun_wrapped(
     self: DjangoSignal, send: Send, sender: Any, named: dict[str, Any]
 ) -> list[tuple[Any, Any]]:
     """:func:`run_wrapped` for ``asend()`` and ``asend_robust()``."""
+    global _wrapping
+    with _wrapping_lock:
+        _wrapping += 1
     try:
         responses = await original[send.method](self, sender, **named)
     except BaseException as error:
         finish_send(send, error)
         raise
+    finally:
+        with _wrapping_lock:
+            _wrapping -= 1
     finish_send(send, None)
     return unwrap(responses)
 
@@ -410,10 +431,10 @@ def _send_to_wrap(signal: DjangoSignal, caller: FrameType | None) -> Send | None
     """
     frame = caller
     while frame is not None:
-        code = frame.f_code
+        code = id(frame.f_code)
         if code in replaced_codes:
             frame = frame.f_back
-            if frame is None or frame.f_code not in _RUNS_WRAPPED:
+            if frame is None or id(frame.f_code) not in _RUNS_WRAPPED:
                 return None  # has_listeners(), or a send we do not wrap
             return _unwrapped_send_of(signal, frame)
         if code in _RUNS_WRAPPED:  # what we replaced has no code of its own
@@ -429,14 +450,18 @@ def _unwrapped_send_of(signal: DjangoSignal, frame: FrameType) -> Send | None:
     return send if send.signal is signal and not send.wrapped else None
 
 
-_RUNS_WRAPPED = frozenset({run_wrapped.__code__, arun_wrapped.__code__})
+# By id, as replaced_codes (these live as long as the module).
+_RUNS_WRAPPED = frozenset(map(id, (run_wrapped.__code__, arun_wrapped.__code__)))
 
 
 _RUNS_RECEIVERS = frozenset(
-    {
-        Receiver.__call__.__code__,
-        AsyncReceiver.__call__.__code__,
-        _loop.__code__,
-        _sync_receivers.__code__,
-    }
+    map(
+        id,
+        (
+            Receiver.__call__.__code__,
+            AsyncReceiver.__call__.__code__,
+            _loop.__code__,
+            _sync_receivers.__code__,
+        ),
+    )
 )
