@@ -92,7 +92,7 @@ class Settings:
     @property
     def AUTODISCOVER_MODULES(self) -> tuple[str, ...]:
         """Modules imported from every installed app when Django starts."""
-        return cast(tuple[str, ...], self._value("AUTODISCOVER_MODULES"))
+        return cast("tuple[str, ...]", self._value("AUTODISCOVER_MODULES"))
 
     @property
     def RECORD_MAX_SENDS(self) -> int:
@@ -107,7 +107,7 @@ class Settings:
     @property
     def SENSITIVE_ARGS(self) -> tuple[str, ...]:
         """Words of argument names whose values recordings mask."""
-        return cast(tuple[str, ...], self._value("SENSITIVE_ARGS"))
+        return cast("tuple[str, ...]", self._value("SENSITIVE_ARGS"))
 
     @property
     def TASKS_BACKEND(self) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from types import CodeType, MappingProxyType
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from types import CodeType, MappingProxyType, TracebackType
 from typing import Any, cast
 
 from django.dispatch import Signal as DjangoSignal
@@ -571,10 +571,9 @@ class Recorder(Observer):
                 self.dropped += 1
 
 
-@contextmanager
 def record(
     *, keep_values: bool = False, max_sends: int | None = None, fold_empty: bool = False
-) -> Iterator[Recorder]:
+) -> AbstractContextManager[Recorder]:
     """Record every signal sent in the current thread or asyncio context.
 
     Yields a :class:`Recorder` whose :attr:`~Recorder.sends` fill up as
@@ -592,8 +591,33 @@ def record(
         :attr:`~Recorder.folded` instead of keeping them (muted sends are
         kept); they count toward neither *max_sends* nor ``dropped``.
     """
-    recorder = Recorder(
-        keep_values=keep_values, max_sends=max_sends, fold_empty=fold_empty
-    )
-    with observing(recorder):
-        yield recorder
+    return _Recording(keep_values, max_sends, fold_empty)
+
+
+class _Recording(AbstractContextManager[Recorder]):
+    # One record() block: a class, not a generator, as the panel enters one
+    # per request. The Recorder is made on entering, as the block starts.
+
+    __slots__ = ("_block", "_options")
+
+    def __init__(
+        self, keep_values: bool, max_sends: int | None, fold_empty: bool
+    ) -> None:
+        self._options = (keep_values, max_sends, fold_empty)
+
+    def __enter__(self) -> Recorder:
+        keep_values, max_sends, fold_empty = self._options
+        recorder = Recorder(
+            keep_values=keep_values, max_sends=max_sends, fold_empty=fold_empty
+        )
+        self._block = observing(recorder)
+        self._block.__enter__()
+        return recorder
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._block.__exit__(exc_type, exc, traceback)

@@ -36,17 +36,18 @@ def _acquire() -> None:
     global _users
     with _patch_lock:
         if _users == 0:
-            replaced = False
+            changed = False
             for name, ours in PATCHES.items():
                 current = DjangoSignal.__dict__[name]
                 if current is ours or name in _stranded:
                     continue  # still in place, or still called by a later patch
-                original[name] = current
-                if name in own_loop:
-                    own_loop[name] = is_djangos(current, name)
+                if original.get(name) is not current:
+                    original[name] = current
+                    if name in own_loop:
+                        own_loop[name] = is_djangos(current, name)
+                    changed = True
                 setattr(DjangoSignal, name, ours)
-                replaced = True
-            if replaced:
+            if changed:
                 loops.replaced_codes = _codes_calling_live_receivers()
         _users += 1
 
