@@ -51,34 +51,52 @@ def test_a_declared_signal_no_receiver_hears_is_seen_by_an_observer() -> None:
     assert recorder.folded == {("tests.loops.unheard", "None"): 2}
 
 
-class Counts(Observer):
-    """How many receivers each send it saw ran."""
+class Results(Observer):
+    """What each receiver of each send it saw returned."""
 
     def __init__(self) -> None:
-        self.counts: list[int] = []
+        self.results: list[list[Any]] = []
 
     def send_started(self, send: Send) -> SendObserver:
-        counts = self.counts
+        results = self.results
 
         class Finished(SendObserver):
             per_receiver = False
 
             def send_finished(self, error: BaseException | None) -> None:
-                counts.append(len(send.receivers))
+                results.append(list(send.results))
 
         return Finished()
 
 
-@pytest.fixture
-def changed_send(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Django's send() as a future version might have it: same behaviour,
-    other code."""
+class CallableSend:
+    """A send() patched in before ours that is an object, not a function:
+    it has no code of its own."""
+
+    def __init__(self) -> None:
+        self.djangos = DjangoSignal.__dict__["send"]
+
+    def __get__(self, signal: DjangoSignal, owner: type) -> Any:
+        return functools.partial(self, signal)
+
+    def __call__(self, signal: DjangoSignal, sender: Any, **named: Any) -> Any:
+        return self.djangos(signal, sender, **named)
+
+
+@pytest.fixture(params=["function", "object"])
+def changed_send(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Django's send() as a future version might have it (same behaviour,
+    other code), or as another library's object wrapping it."""
     djangos = DjangoSignal.__dict__["send"]
 
     def send(self: DjangoSignal, sender: Any, **named: Any) -> Any:
         return djangos(self, sender, **named)
 
-    monkeypatch.setattr(DjangoSignal, "send", send)
+    monkeypatch.setattr(
+        DjangoSignal, "send", send if request.param == "function" else CallableSend()
+    )
 
 
 def caller_is_a_wrapper() -> bool:
@@ -96,14 +114,14 @@ def test_an_unknown_send_method_runs_with_wrapped_receivers(
         return "heard"
 
     signal.connect(listen)
-    observer = Counts()
+    observer = Results()
     with observing(observer):
         assert loops.own_loop == {"send": False, "send_robust": True}
         responses = signal.send(sender=None)
         signal.send_robust(sender=None)
     assert responses == [(listen, "heard")]  # the wrapper taken out again
     assert wrapped == [True, False]  # send: Django's method; send_robust: ours
-    assert observer.counts == [1, 1]
+    assert observer.results == [["heard"], ["heard"]]
 
 
 class Timer(Observer):
@@ -244,24 +262,6 @@ def _heard(sender: Any, **kwargs: Any) -> None:
     pass
 
 
-class Results(Observer):
-    """What each receiver of each send it saw returned."""
-
-    def __init__(self) -> None:
-        self.results: list[list[Any]] = []
-
-    def send_started(self, send: Send) -> SendObserver:
-        results = self.results
-
-        class Finished(SendObserver):
-            per_receiver = False
-
-            def send_finished(self, error: BaseException | None) -> None:
-                results.append(list(send.results))
-
-        return Finished()
-
-
 @pytest.fixture
 def asend_that_yields_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """A patch of asend() installed before ours that lets other tasks run
@@ -300,41 +300,6 @@ def test_a_send_in_another_task_never_takes_the_receivers_of_an_observed_one(
     responses = asyncio.run(main())
     assert responses == [[(echo, "observed")], [(echo, "other")]]
     assert observer.results == [["observed"]]
-
-
-class CallableSend:
-    """A send() patched in before ours that is an object, not a function:
-    it has no code of its own."""
-
-    def __init__(self) -> None:
-        self.djangos = DjangoSignal.__dict__["send"]
-
-    def __get__(self, signal: DjangoSignal, owner: type) -> Any:
-        return functools.partial(self, signal)
-
-    def __call__(self, signal: DjangoSignal, sender: Any, **named: Any) -> Any:
-        return self.djangos(signal, sender, **named)
-
-
-def test_a_send_method_without_code_of_its_own_runs_with_wrapped_receivers(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(DjangoSignal, "send", CallableSend())
-    signal = DjangoSignal()
-    wrapped: list[bool] = []
-
-    def listen(sender: Any, **kwargs: Any) -> str:
-        wrapped.append(caller_is_a_wrapper())
-        return "heard"
-
-    signal.connect(listen)
-    observer = Results()
-    with observing(observer):
-        assert signal.send(sender=None) == [(listen, "heard")]
-        with observing(Results()):
-            pass
-    assert wrapped == [True]
-    assert observer.results == [["heard"]]
 
 
 def test_lookups_made_while_receivers_are_wrapped_get_them_unwrapped() -> None:

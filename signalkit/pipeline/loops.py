@@ -39,11 +39,25 @@ original: dict[str, Any] = {}
 replaced_codes: dict[int, CodeType] = {}
 
 
-# How many sends run_wrapped() or arun_wrapped() run now, in any thread or
-# task: while none does, no _live_receivers() call has a send to wrap and the
-# stack is not searched (a frame object costs more than the rest of a send).
-_wrapping = 0
-_wrapping_lock = threading.Lock()
+class _Wrapping:
+    # How many sends run_wrapped() or arun_wrapped() run now, in any thread
+    # or task: while none does, no _live_receivers() call has a send to wrap
+    # and the stack is not searched (a frame object costs more than the rest
+    # of a send).
+
+    count = 0
+    _lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            _Wrapping.count += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            _Wrapping.count -= 1
+
+
+_wrapping = _Wrapping()
 
 
 # Per method: whether the pipeline may run Django's sync receiver loop itself
@@ -55,7 +69,7 @@ def _live_receivers(
     self: DjangoSignal, sender: Any
 ) -> tuple[list[Callable[..., Any]], list[Callable[..., Awaitable[Any]]]]:
     sync_receivers, async_receivers = original["_live_receivers"](self, sender)
-    send = _send_to_wrap(self, sys._getframe(1)) if _wrapping else None
+    send = _send_to_wrap(self, sys._getframe(1)) if _Wrapping.count else None
     if send is None:
         # has_listeners() asks here too: a muted signal has none. (The rule
         # of current_scope(), written out: this runs for every send while
@@ -383,17 +397,12 @@ def run_wrapped(
 ) -> list[tuple[Any, Any]]:
     """The method we replaced runs *send*, each receiver wrapped by our
     ``_live_receivers``, which finds *send* in this function's frame."""
-    global _wrapping
-    with _wrapping_lock:
-        _wrapping += 1
     try:
-        responses = original[send.method](self, sender, **named)
+        with _wrapping:
+            responses = original[send.method](self, sender, **named)
     except BaseException as error:
         finish_send(send, error)
         raise
-    finally:
-        with _wrapping_lock:
-            _wrapping -= 1
     finish_send(send, None)
     return unwrap(responses)
 
@@ -402,17 +411,12 @@ async def arun_wrapped(
     self: DjangoSignal, send: Send, sender: Any, named: dict[str, Any]
 ) -> list[tuple[Any, Any]]:
     """:func:`run_wrapped` for ``asend()`` and ``asend_robust()``."""
-    global _wrapping
-    with _wrapping_lock:
-        _wrapping += 1
     try:
-        responses = await original[send.method](self, sender, **named)
+        with _wrapping:
+            responses = await original[send.method](self, sender, **named)
     except BaseException as error:
         finish_send(send, error)
         raise
-    finally:
-        with _wrapping_lock:
-            _wrapping -= 1
     finish_send(send, None)
     return unwrap(responses)
 
