@@ -5,7 +5,9 @@ When the last observer and mute end, each hooked attribute that still holds
 our function gets back what it held before (Django's own method, unless
 someone patched it before us); an attribute another library (sentry-sdk)
 patched on top of ours is left alone, and ours, still called by theirs,
-passes every send straight through while nothing observes.
+passes every send straight through while nothing observes. On Python 3.13+
+that happens :data:`RESTORES` times; after that ours stay in place, passing
+sends through the same way (see the comment above :data:`RESTORES`).
 """
 
 from __future__ import annotations
