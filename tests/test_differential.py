@@ -11,6 +11,8 @@ Each program runs against plain Django, then under one observer set-up
 (tests/differential/observers.py), and both runs must observe the same:
 receivers run and their order, responses (receivers, values and exceptions
 by identity), the exception raised, the context the sender sees afterwards.
+One set-up observes nothing: the pipeline's methods left in place after
+their last restore (Python 3.13+), passing every send through to Django's.
 Observers must have seen the run as it was, and once they end nothing may be
 left behind: ``django.dispatch.Signal`` holds what it held, the pipeline is
 not patched, no per-send object of the pipeline is alive.

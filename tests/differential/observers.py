@@ -31,6 +31,7 @@ from differential.interpreter import Outcome, execute
 from differential.program import Program, ReceiverSpec, SendSpec, SignalSpec
 from signalkit import pipeline, record
 from signalkit.contrib.opentelemetry import SignalkitInstrumentor
+from signalkit.pipeline import lifecycle
 from signalkit.recording import SendRecord
 from signalkit.testing import capture, mute
 
@@ -191,6 +192,25 @@ def _nothing() -> Iterator[list[Check]]:
 
 
 @contextmanager
+def _left_in_place() -> Iterator[list[Check]]:
+    # The pipeline's methods left in place after their last restore (Python
+    # 3.13+, after signalkit.pipeline.lifecycle.RESTORES blocks), nothing
+    # observing: every send passes through them to Django's.
+    left = lifecycle._restores_left
+    try:
+        lifecycle._restores_left = 0
+        with pipeline.observing(pipeline.Observer()):
+            pass
+        assert pipeline.is_patched()
+        yield []
+    finally:
+        lifecycle._restores_left = 1  # gives Django's methods back
+        with pipeline.observing(pipeline.Observer()):
+            pass
+        lifecycle._restores_left = left
+
+
+@contextmanager
 def _everything() -> Iterator[list[Check]]:
     with ExitStack() as stack:
         checks = []
@@ -215,6 +235,7 @@ SETUPS: dict[str, Callable[[], Any]] = {
     "tracer, not sampled": lambda: _tracing(sampled=False),
     "tracer, failing span processor": lambda: _tracing(sampled=True, failing=True),
     "all together": _everything,
+    "pipeline left in place, nothing observing": _left_in_place,
 }
 
 
