@@ -73,7 +73,14 @@ def test_a_bar_of_no_measurable_time_is_still_drawn() -> None:
 
 
 def test_a_bar_ends_at_the_end_of_the_timeline() -> None:
-    assert Bar.of(999, 500, 1000) == Bar("99.90", "0.10")
+    assert Bar.of(990, 500, 1000) == Bar("99.00", "1.00")
+
+
+def test_a_bar_at_the_very_end_of_the_timeline_is_still_drawn() -> None:
+    # A receiver of no measurable time that started as the last send ended
+    # (CI drew it zero wide): it is drawn at its narrowest, ending at the end.
+    assert Bar.of(1000, 0, 1000) == Bar("99.70", "0.30")
+    assert Bar.of(999, 500, 1000) == Bar("99.70", "0.30")
 
 
 def test_a_bar_of_an_empty_timeline_starts_at_zero() -> None:

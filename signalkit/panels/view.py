@@ -51,7 +51,8 @@ class Bar:
     @classmethod
     def of(cls, start_us: int, duration_us: int, span_us: int) -> Bar:
         scale = 100 / span_us if span_us > 0 else 0.0
-        x = min(start_us * scale, 100.0)
+        # A bar that starts at the very end still needs room to be drawn.
+        x = min(start_us * scale, 100.0 - MIN_BAR_WIDTH)
         width = min(max(duration_us * scale, MIN_BAR_WIDTH), 100.0 - x)
         return cls(f"{x:.2f}", f"{width:.2f}")
 
