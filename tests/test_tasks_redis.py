@@ -107,6 +107,11 @@ class RedisServer:
             if self.client.type(key) == b"list"
         )
 
+    def unacknowledged(self) -> int:
+        """Celery tasks handed to a worker and not yet acknowledged (kombu's
+        Redis transport keeps them in this hash until the task returns)."""
+        return int(self.client.hlen("unacked"))
+
     def stop(self) -> None:
         try:
             self.client.close()
@@ -196,7 +201,12 @@ class Stack:
         if not self.is_celery:
             return [
                 *(sys.executable, "-m", "django", "rqworker", *QUEUES),
-                *("--job-class", "django_tasks_rq.Job", "--worker-class", "rq.Worker"),
+                *(
+                    "--job-class",
+                    "django_tasks_rq.Job",
+                    "--worker-class",
+                    "rq_worker.Worker",
+                ),
                 *(["--burst"] if burst else []),
             ]
         app = "django_tasks_fennel.app" if self.name == "fennel" else "celery_app"
@@ -230,8 +240,15 @@ class Stack:
             assert until(), what
             return
         workers = self.start_workers(count)
+
+        def done() -> bool:
+            # Stopped while a task has not yet been acknowledged, a worker
+            # hands it back (acks late, rejected when the worker is lost) and
+            # the other worker runs it again: Celery's at-least-once.
+            return bool(until()) and self.redis.unacknowledged() == 0
+
         try:
-            wait_for(until, what)
+            wait_for(done, what)
         finally:
             for worker in workers:
                 worker.stop()
