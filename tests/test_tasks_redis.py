@@ -248,7 +248,7 @@ class Stack:
             return bool(until()) and self.redis.unacknowledged() == 0
 
         try:
-            wait_for(done, what)
+            wait_for(done, f"{what}, every task acknowledged")
         finally:
             for worker in workers:
                 worker.stop()
